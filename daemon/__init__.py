@@ -1,0 +1,1 @@
+"""The upload daemon: moves staged files to object storage, once, whatever fails."""

@@ -1,0 +1,202 @@
+"""Fixtures shared by every test: a store on each engine, an isolated VWAZA_HOME, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.support import db as testdb
+
+ENGINES = ("sqlite", "postgresql")
+TEST_BCRYPT_ROUNDS = "4"
+_CLEARED_ENV = (
+    "VWAZA_TOKEN",
+    "VWAZA_STORAGE",
+    "SUPABASE_URL",
+    "SUPABASE_KEY",
+    "VWAZA_BUCKET",
+    "VWAZA_SMTP_HOST",
+    "VWAZA_SMTP_PORT",
+    "VWAZA_SMTP_USER",
+    "VWAZA_SMTP_PASSWORD",
+    "VWAZA_SMTP_FROM",
+    "VWAZA_SMTP_SECURITY",
+    "VWAZA_DEBUG",
+    "VWAZA_MACHINE_ID",
+)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str | None]:
+    url, explicit = testdb.pg_server_url()
+    if not testdb.pg_reachable(url):
+        if explicit:
+            pytest.fail(f"VWAZA_TEST_PG_URL={url} is set but PostgreSQL does not answer")
+        yield None
+        return
+    with testdb.fresh_pg_database(url) as database_url:
+        from vwaza_cli.db.schema import upgrade
+
+        upgrade(database_url)
+        yield database_url
+
+
+@pytest.fixture(scope="session")
+def pg_empty_url() -> Iterator[str | None]:
+    """A PostgreSQL database with no schema at all (never migrated)."""
+    url, _ = testdb.pg_server_url()
+    if not testdb.pg_reachable(url):
+        yield None
+        return
+    with testdb.fresh_pg_database(url) as database_url:
+        yield database_url
+
+
+@pytest.fixture(params=ENGINES)
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path, pg_empty_url: str | None) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    if pg_empty_url is None:
+        pytest.skip("PostgreSQL is not reachable")
+    return pg_empty_url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return testdb.sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(params=ENGINES)
+def store_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_url: str | None
+) -> Iterator[str]:
+    """A migrated, empty store on each engine."""
+    from vwaza_cli.db.engine import dispose_engines
+
+    if request.param == "sqlite":
+        yield testdb.sqlite_copy(sqlite_template, tmp_path)
+        dispose_engines()
+        return
+    if pg_url is None:
+        pytest.skip("PostgreSQL is not reachable (set VWAZA_TEST_PG_URL to require it)")
+    testdb.empty_pg(pg_url)
+    yield pg_url
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated VWAZA_HOME with low bcrypt cost and no stray settings."""
+    root = tmp_path / "home"
+    monkeypatch.setenv("VWAZA_HOME", str(root))
+    monkeypatch.setenv("VWAZA_BCRYPT_ROUNDS", TEST_BCRYPT_ROUNDS)
+    monkeypatch.setenv("VWAZA_MACHINE_ID", "test-machine")
+    monkeypatch.setenv("NO_COLOR", "1")
+    for name in _CLEARED_ENV:
+        if name != "VWAZA_MACHINE_ID":
+            monkeypatch.delenv(name, raising=False)
+    return root
+
+
+@pytest.fixture
+def env(home: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("VWAZA_DATABASE_URL", store_url)
+    return home
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def error(self) -> dict[str, Any]:
+        return json.loads(self.stderr)["error"]
+
+
+@dataclass
+class Cli:
+    """Runs `vwaza` in-process through Typer's runner, as a given user (or none)."""
+
+    runner: CliRunner = field(default_factory=CliRunner)
+    token: str | None = None
+
+    def __call__(self, *args: str, input: str | None = None, token: str | None = None) -> Outcome:
+        from vwaza_cli.cli.main import app
+
+        env = {"VWAZA_TOKEN": token if token is not None else self.token}
+        result = self.runner.invoke(app, list(args), input=input, env=env)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Outcome(result.exit_code, result.stdout, result.stderr)
+
+    def ok(self, *args: str, input: str | None = None, token: str | None = None) -> Any:
+        """Run with --json, assert success, return the parsed output."""
+        outcome = self(*args, "--json", input=input, token=token)
+        assert outcome.exit_code == 0, outcome.stderr
+        return outcome.json()
+
+    def as_user(self, token: str) -> Cli:
+        return Cli(self.runner, token)
+
+
+@pytest.fixture
+def cli(env: Path) -> Cli:
+    return Cli()
+
+
+@pytest.fixture
+def initialised(cli: Cli) -> Cli:
+    cli.ok("init")
+    return cli
+
+
+def sign_up(cli: Cli, email: str, name: str = "Artist", password: str = "correct horse") -> str:
+    """Register and log in an artist; returns their session token."""
+    cli.ok(
+        "auth",
+        "register",
+        "--email",
+        email,
+        "--artist-name",
+        name,
+        "--password-stdin",
+        input=password + "\n",
+    )
+    return cli.ok("auth", "login", "--email", email, "--password-stdin", input=password + "\n")[
+        "token"
+    ]
+
+
+def make_admin(cli: Cli, email: str = "admin@example.com", password: str = "admin password") -> str:
+    cli.ok("init", "--admin-email", email, "--password-stdin", input=password + "\n")
+    return cli.ok("auth", "login", "--email", email, "--password-stdin", input=password + "\n")[
+        "token"
+    ]
+
+
+@pytest.fixture
+def people(cli: Cli) -> dict[str, str]:
+    """Tokens of an admin and two artists on a fresh store."""
+    return {
+        "admin": make_admin(cli),
+        "ada": sign_up(cli, "ada@example.com", "Ada"),
+        "bo": sign_up(cli, "bo@example.com", "Bo"),
+    }
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url, explicit = testdb.pg_server_url()
+    return f"vwaza: PostgreSQL tests on {url} ({'required' if explicit else 'if reachable'})"
+
+
+os.environ.setdefault("VWAZA_BCRYPT_ROUNDS", TEST_BCRYPT_ROUNDS)

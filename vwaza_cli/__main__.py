@@ -1,0 +1,3 @@
+from vwaza_cli.cli.main import run
+
+run()

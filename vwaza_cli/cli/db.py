@@ -1,0 +1,62 @@
+"""`vwaza init` and `vwaza db`: create and upgrade the store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vwaza_cli.cli import output
+from vwaza_cli.cli.options import Json, PasswordStdin, ask_password
+
+app = typer.Typer(help="Schema migrations of the store.", no_args_is_help=True)
+
+
+def _render_revision(result: dict) -> None:  # type: ignore[type-arg]
+    output.fields(
+        [(k.replace("_", " "), output.escape(v)) for k, v in result.items() if k != "admin"]
+    )
+
+
+def init(
+    admin_email: Annotated[
+        str | None, typer.Option("--admin-email", help="Create this first admin account.")
+    ] = None,
+    password_stdin: PasswordStdin = False,
+    json: Json = False,
+) -> None:
+    """Create or upgrade the store; optionally create the first admin.
+
+    Example: vwaza init --admin-email admin@example.com --password-stdin
+    """
+    from vwaza_cli.services import store
+    from vwaza_cli.services.context import Context
+
+    password = ask_password(password_stdin, confirm=True) if admin_email else None
+    result = store.init(Context.from_environment(), admin_email, password)
+    output.emit(result, _render_revision)
+    output.say("next: `vwaza auth register --email YOU --artist-name NAME`")
+
+
+@app.command()
+def upgrade(json: Json = False) -> None:
+    """Apply pending schema migrations.
+
+    Example: vwaza db upgrade
+    """
+    from vwaza_cli.services import store
+    from vwaza_cli.services.context import Context
+
+    output.emit(store.upgrade(Context.from_environment()), _render_revision)
+
+
+@app.command()
+def current(json: Json = False) -> None:
+    """Show the store's schema revision.
+
+    Example: vwaza db current --json
+    """
+    from vwaza_cli.services import store
+    from vwaza_cli.services.context import Context
+
+    output.emit(store.current(Context.from_environment()), _render_revision)

@@ -1,0 +1,45 @@
+"""`vwaza jobs`: the upload queue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vwaza_cli.cli import output
+from vwaza_cli.cli.common import context
+from vwaza_cli.cli.options import Json
+
+app = typer.Typer(help="See and retry upload jobs.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    status: Annotated[
+        str | None, typer.Option("--status", help="PENDING, UPLOADING, COMPLETED or FAILED.")
+    ] = None,
+    json: Json = False,
+) -> None:
+    """List upload jobs (yours; an admin sees all).
+
+    Example: vwaza jobs list --status FAILED
+    """
+    from vwaza_cli.services import jobs
+
+    output.emit(jobs.list_jobs(context(), status), output.jobs_table)
+
+
+@app.command()
+def retry(
+    job_id: Annotated[str | None, typer.Argument(help="A FAILED job's ID.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Retry every FAILED job.")] = False,
+    json: Json = False,
+) -> None:
+    """Queue FAILED uploads again.
+
+    Example: vwaza jobs retry --failed
+    """
+    from vwaza_cli.services import jobs
+
+    result = jobs.retry(context(), job_id, failed)
+    output.emit(result, output.done(f"{result['retried']} job(s) queued again"))

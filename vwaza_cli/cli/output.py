@@ -1,0 +1,240 @@
+"""Output: data to stdout (JSON or rich tables), talk to stderr, and the one place that
+turns errors into a message and an exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from vwaza_cli.cli.options import json_mode
+from vwaza_cli.errors import VwazaError
+
+STATUS_STYLES = {
+    "DRAFT": "white",
+    "PROCESSING": "yellow",
+    "PENDING_REVIEW": "cyan",
+    "PUBLISHED": "green",
+    "REJECTED": "red",
+    "PENDING": "yellow",
+    "UPLOADING": "cyan",
+    "COMPLETED": "green",
+    "FAILED": "red",
+}
+
+
+def stdout_console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def stderr_console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def say(message: str) -> None:
+    """A message for people, on stderr (never in the way of data on stdout)."""
+    if not json_mode.get():
+        stderr_console().print(message, markup=False)
+
+
+def warn(warnings: Iterable[str]) -> None:
+    for warning in warnings:
+        print(f"warning: {_one_line(warning)}", file=sys.stderr)
+
+
+def emit(data: Any, human: Callable[[Any], None] | None = None) -> None:
+    """Print ``data`` as JSON, or hand it to ``human`` to render for people."""
+    if json_mode.get():
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+        return
+    if isinstance(data, dict) and data.get("warnings"):
+        warn(data["warnings"])
+    if human is not None:
+        human(data)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def report_error(exc: VwazaError) -> None:
+    if json_mode.get():
+        body: dict[str, Any] = {"type": exc.kind, "message": exc.message}
+        body.update({k: v for k, v in exc.details.items() if k == "problems"})
+        print(json.dumps({"error": body}, ensure_ascii=False, default=str), file=sys.stderr)
+        return
+    print(f"error: {_one_line(exc.message)}", file=sys.stderr)
+    for line in exc.details.get("lines", ()):
+        print(f"  {_one_line(line)}", file=sys.stderr)
+
+
+def report_internal(exc: BaseException) -> None:
+    if os.environ.get("VWAZA_DEBUG") == "1":
+        traceback.print_exception(exc, file=sys.stderr)
+    message = f"internal error ({type(exc).__name__}: {exc}); set VWAZA_DEBUG=1 for details"
+    report_error(_Internal(message))
+
+
+class _Internal(VwazaError):
+    kind = "internal"
+
+
+# --- renderers ---------------------------------------------------------------------------
+
+
+def status_text(status: str | None) -> str:
+    if not status:
+        return ""
+    return f"[{STATUS_STYLES.get(status, 'white')}]{status}[/]"
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    total = round(float(seconds))
+    minutes, secs = divmod(total, 60)
+    if minutes >= 60:
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def escape(text: Any) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape("" if text is None else str(text))
+
+
+def table(columns: list[str], rows: Iterable[list[str]], title: str | None = None) -> None:
+    from rich.table import Table
+
+    grid = Table(title=title, show_lines=False)
+    for column in columns:
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(*row)
+    stdout_console().print(grid)
+
+
+def fields(pairs: list[tuple[str, Any]]) -> None:
+    console = stdout_console()
+    width = max(len(name) for name, _ in pairs)
+    for name, value in pairs:
+        console.print(f"[bold]{name.ljust(width)}[/]  {value}")
+
+
+def show_user(user: dict[str, Any]) -> None:
+    fields(
+        [
+            ("id", escape(user["id"])),
+            ("email", escape(user["email"])),
+            ("role", escape(user["role"])),
+            ("artist name", escape(user.get("artist_name") or "")),
+        ]
+    )
+
+
+def users_table(users: list[dict[str, Any]]) -> None:
+    rows = [
+        [escape(u["id"][:8]), escape(u["email"]), escape(u["role"]), escape(u["artist_name"])]
+        for u in users
+    ]
+    table(["id", "email", "role", "artist name"], rows, title=f"{len(users)} user(s)")
+
+
+def releases_table(releases: list[dict[str, Any]]) -> None:
+    rows = [
+        [
+            escape(r["id"][:8]),
+            escape(r["title"]),
+            escape(r["genre"]),
+            escape(r.get("artist_name") or ""),
+            status_text(r["status"]),
+            escape((r["updated_at"] or "")[:16].replace("T", " ")),
+        ]
+        for r in releases
+    ]
+    table(
+        ["id", "title", "genre", "artist", "status", "updated"], rows, f"{len(releases)} release(s)"
+    )
+
+
+def tracks_table(tracks: list[dict[str, Any]]) -> None:
+    rows = [
+        [
+            str(t["order"]),
+            escape(t["title"]),
+            duration_text(t["duration"]),
+            escape(t.get("format") or ""),
+            escape(t["isrc"] or ""),
+            status_text(t["upload_status"]),
+            escape(t["id"][:8]),
+        ]
+        for t in tracks
+    ]
+    table(["#", "title", "length", "format", "ISRC", "upload", "id"], rows)
+
+
+def show_release(release: dict[str, Any]) -> None:
+    pairs = [
+        ("id", escape(release["id"])),
+        ("title", escape(release["title"])),
+        ("genre", escape(release["genre"])),
+        ("status", status_text(release["status"])),
+        ("cover art", escape(release.get("cover_art") or "none: `vwaza release cover ID FILE`")),
+    ]
+    if release.get("artist_name"):
+        pairs.insert(1, ("artist", escape(release["artist_name"])))
+    if release.get("rejection_reason"):
+        pairs.append(("rejected because", escape(release["rejection_reason"])))
+    if "tracks" in release:
+        pairs.append(
+            ("tracks", f"{len(release['tracks'])}, {duration_text(release['total_duration'])}")
+        )
+    fields(pairs)
+    if release.get("tracks"):
+        tracks_table(release["tracks"])
+
+
+def show_track(track: dict[str, Any]) -> None:
+    fields(
+        [
+            ("id", escape(track["id"])),
+            ("title", escape(track["title"])),
+            ("order", str(track["order"])),
+            ("duration", duration_text(track["duration"])),
+            ("ISRC", escape(track["isrc"] or "")),
+            ("upload", status_text(track["upload_status"])),
+        ]
+    )
+
+
+def jobs_table(jobs: list[dict[str, Any]]) -> None:
+    rows = [
+        [
+            escape(j["id"][:8]),
+            escape(j["type"]),
+            status_text(j["status"]),
+            str(j["retry_count"]),
+            escape((j["error_log"] or "")[:60]),
+            escape(j["target_id"][:8]),
+        ]
+        for j in jobs
+    ]
+    table(["id", "type", "status", "retries", "last error", "target"], rows, f"{len(jobs)} job(s)")
+
+
+def done(message: str) -> Callable[[Any], None]:
+    """A renderer that only confirms, on stderr."""
+
+    def render(_: Any) -> None:
+        stderr_console().print(message, markup=False)
+
+    return render

@@ -1,0 +1,65 @@
+"""`vwaza review`: admins approve or reject submitted releases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vwaza_cli.cli import output
+from vwaza_cli.cli.common import context
+from vwaza_cli.cli.options import Json
+
+app = typer.Typer(help="Review submitted releases (admins).", no_args_is_help=True)
+
+ReleaseId = Annotated[str, typer.Argument(help="Release ID (or a unique prefix of 8+ characters).")]
+
+
+@app.command("list")
+def list_(json: Json = False) -> None:
+    """Releases waiting for review, oldest first.
+
+    Example: vwaza review list
+    """
+    from vwaza_cli.services import review
+
+    output.emit(review.pending(context()), output.releases_table)
+
+
+@app.command()
+def show(release_id: ReleaseId, json: Json = False) -> None:
+    """Look at a release before deciding.
+
+    Example: vwaza review show 1f2e3d4c
+    """
+    from vwaza_cli.services import review
+
+    output.emit(review.show(context(), release_id), output.show_release)
+
+
+@app.command()
+def approve(release_id: ReleaseId, json: Json = False) -> None:
+    """Publish a release (PENDING_REVIEW -> PUBLISHED).
+
+    Example: vwaza review approve 1f2e3d4c
+    """
+    from vwaza_cli.services import review
+
+    release = review.approve(context(), release_id)
+    output.emit(release, output.done(f"published {release['title']}"))
+
+
+@app.command()
+def reject(
+    release_id: ReleaseId,
+    reason: Annotated[str, typer.Option("--reason", help="What the artist should fix.")],
+    json: Json = False,
+) -> None:
+    """Reject a release with a reason the artist will see.
+
+    Example: vwaza review reject 1f2e3d4c --reason "Cover art is blurry"
+    """
+    from vwaza_cli.services import review
+
+    release = review.reject(context(), release_id, reason)
+    output.emit(release, output.done(f"rejected {release['title']}"))

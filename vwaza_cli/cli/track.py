@@ -1,0 +1,92 @@
+"""`vwaza track`: the ordered tracks of a release."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vwaza_cli.cli import output
+from vwaza_cli.cli.common import context
+from vwaza_cli.cli.options import Json
+
+app = typer.Typer(help="Add, list, edit, reorder and remove tracks.", no_args_is_help=True)
+
+TrackId = Annotated[str, typer.Argument(help="Track ID (or a unique prefix of 8+ characters).")]
+ReleaseId = Annotated[str, typer.Argument(help="Release ID (or a unique prefix of 8+ characters).")]
+
+
+@app.command()
+def add(
+    release_id: ReleaseId,
+    path: Annotated[Path, typer.Argument(help="WAV, FLAC, AIFF, M4A, MP3, Ogg Vorbis or Opus.")],
+    title: Annotated[str | None, typer.Option("--title", help="Default: the file's name.")] = None,
+    order: Annotated[
+        int | None, typer.Option("--order", help="Track number; default next.")
+    ] = None,
+    isrc: Annotated[str | None, typer.Option("--isrc", help="e.g. USRC17607839.")] = None,
+    json: Json = False,
+) -> None:
+    """Add a track; its duration is read from the file, and it uploads in the background.
+
+    Example: vwaza track add 1f2e3d4c audio/01-intro.flac --title Intro --isrc USRC17607839
+    """
+    from vwaza_cli.services import tracks
+
+    track = tracks.add_track(context(), release_id, path, title, order, isrc)
+    output.emit(track, output.show_track)
+
+
+@app.command("list")
+def list_(release_id: ReleaseId, json: Json = False) -> None:
+    """List a release's tracks in order.
+
+    Example: vwaza track list 1f2e3d4c
+    """
+    from vwaza_cli.services import tracks
+
+    output.emit(tracks.list_tracks(context(), release_id), output.tracks_table)
+
+
+@app.command()
+def edit(
+    track_id: TrackId,
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    isrc: Annotated[str | None, typer.Option("--isrc", help="New ISRC ('' clears it).")] = None,
+    json: Json = False,
+) -> None:
+    """Change a track's title or ISRC.
+
+    Example: vwaza track edit 9a8b7c6d --isrc US-RC1-76-07839
+    """
+    from vwaza_cli.services import tracks
+
+    output.emit(tracks.edit_track(context(), track_id, title, isrc), output.show_track)
+
+
+@app.command()
+def move(
+    track_id: TrackId,
+    to: Annotated[int, typer.Option("--to", help="New track number; the others shift.")],
+    json: Json = False,
+) -> None:
+    """Move a track to another position; the others shift so numbers stay 1..n.
+
+    Example: vwaza track move 9a8b7c6d --to 1
+    """
+    from vwaza_cli.services import tracks
+
+    output.emit(tracks.move_track(context(), track_id, to), output.tracks_table)
+
+
+@app.command()
+def remove(track_id: TrackId, json: Json = False) -> None:
+    """Remove a track (and its staged file); the others close the gap.
+
+    Example: vwaza track remove 9a8b7c6d
+    """
+    from vwaza_cli.services import tracks
+
+    result = tracks.remove_track(context(), track_id)
+    output.emit(result, output.done(f"removed track {result['id'][:8]}"))

@@ -1,0 +1,207 @@
+"""The tables. Constraints live in the database itself, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from vwaza_cli.clock import now
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Role(enum.StrEnum):
+    ARTIST = "ARTIST"
+    ADMIN = "ADMIN"
+
+
+class ReleaseStatus(enum.StrEnum):
+    DRAFT = "DRAFT"
+    PROCESSING = "PROCESSING"
+    PENDING_REVIEW = "PENDING_REVIEW"
+    PUBLISHED = "PUBLISHED"
+    REJECTED = "REJECTED"
+
+
+class JobType(enum.StrEnum):
+    AUDIO = "AUDIO"
+    COVER_ART = "COVER_ART"
+
+
+class JobStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    UPLOADING = "UPLOADING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    # VARCHAR + CHECK on both engines: no native PG type to migrate when a value is added.
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+def _fk(target: str) -> sa.ForeignKey:
+    return sa.ForeignKey(target, ondelete="CASCADE")
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role <> 'ARTIST' OR artist_name IS NOT NULL", name="ck_users_artist_has_name"
+        ),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False))
+    password_hash: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    role: Role = Field(sa_column=sa.Column(_enum(Role, "role"), nullable=False))
+    artist_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    created_at: datetime = Field(default_factory=now, nullable=False)
+
+
+# Emails are unique regardless of case, enforced by the database.
+sa.Index("ux_users_email_lower", sa.func.lower(User.__table__.c.email), unique=True)
+
+
+class LoginSession(SQLModel, table=True):
+    __tablename__ = "sessions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(
+        sa_column=sa.Column(sa.String(36), _fk("users.id"), nullable=False, index=True)
+    )
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=now, nullable=False)
+    expires_at: datetime = Field(nullable=False)
+    revoked_at: datetime | None = Field(default=None)
+
+
+class PasswordResetToken(SQLModel, table=True):
+    __tablename__ = "password_reset_tokens"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(
+        sa_column=sa.Column(sa.String(36), _fk("users.id"), nullable=False, index=True)
+    )
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=now, nullable=False)
+    expires_at: datetime = Field(nullable=False)
+    used: bool = Field(default=False, nullable=False)
+
+
+class ResetRequest(SQLModel, table=True):
+    """One reset request per row, keyed by a hash of the email: rate limiting without
+    revealing (or storing) whether the email has an account."""
+
+    __tablename__ = "reset_requests"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    email_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    created_at: datetime = Field(default_factory=now, nullable=False)
+
+
+class Release(SQLModel, table=True):
+    __tablename__ = "releases"
+    __table_args__ = (
+        sa.UniqueConstraint("artist_id", "external_id", name="uq_releases_artist_external_id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    artist_id: str = Field(
+        sa_column=sa.Column(sa.String(36), _fk("users.id"), nullable=False, index=True)
+    )
+    title: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    genre: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    cover_art: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    status: ReleaseStatus = Field(
+        default=ReleaseStatus.DRAFT,
+        sa_column=sa.Column(_enum(ReleaseStatus, "release_status"), nullable=False, index=True),
+    )
+    external_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    rejection_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    created_at: datetime = Field(default_factory=now, nullable=False)
+    updated_at: datetime = Field(default_factory=now, nullable=False)
+    submitted_at: datetime | None = Field(default=None)
+
+
+class Track(SQLModel, table=True):
+    __tablename__ = "tracks"
+    __table_args__ = (
+        sa.UniqueConstraint("release_id", "position", name="uq_tracks_release_position"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    release_id: str = Field(
+        sa_column=sa.Column(sa.String(36), _fk("releases.id"), nullable=False, index=True)
+    )
+    title: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    audio_file: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    duration: float = Field(nullable=False)
+    # "order" is an SQL keyword: the column is "position", the field keeps the model's name.
+    order: int = Field(sa_column=sa.Column("position", sa.Integer, nullable=False))
+    isrc: str | None = Field(default=None, sa_column=sa.Column(sa.String(12)))
+    audio_format: str | None = Field(default=None, sa_column=sa.Column(sa.String(10)))
+    created_at: datetime = Field(default_factory=now, nullable=False)
+
+
+class UploadJob(SQLModel, table=True):
+    __tablename__ = "upload_jobs"
+    __table_args__ = (sa.Index("ix_upload_jobs_claim", "machine_id", "status", "next_attempt_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    target_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False, index=True))
+    # The owners of the target, so that deleting a release or track deletes its jobs.
+    release_id: str = Field(
+        sa_column=sa.Column(sa.String(36), _fk("releases.id"), nullable=False, index=True)
+    )
+    track_id: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(36), _fk("tracks.id"), index=True)
+    )
+    type: JobType = Field(sa_column=sa.Column(_enum(JobType, "job_type"), nullable=False))
+    local_path: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    sha256: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    size: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    content_type: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    object_key: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    machine_id: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    status: JobStatus = Field(
+        default=JobStatus.PENDING,
+        sa_column=sa.Column(_enum(JobStatus, "job_status"), nullable=False, index=True),
+    )
+    retry_count: int = Field(default=0, nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    error_log: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    next_attempt_at: datetime = Field(default_factory=now, nullable=False)
+    lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
+    lease_expires_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=now, nullable=False)
+    updated_at: datetime = Field(default_factory=now, nullable=False)
+    completed_at: datetime | None = Field(default=None)
+
+
+class DaemonHeartbeat(SQLModel, table=True):
+    """Written by every running daemon, read by `vwaza daemon status` and `vwaza doctor`."""
+
+    __tablename__ = "daemon_heartbeats"
+
+    id: str = Field(primary_key=True, max_length=100)
+    machine_id: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    pid: int = Field(nullable=False)
+    started_at: datetime = Field(default_factory=now, nullable=False)
+    last_seen: datetime = Field(default_factory=now, nullable=False)
+    in_flight: int = Field(default=0, nullable=False)
+    stopped_at: datetime | None = Field(default=None)

@@ -1,0 +1,61 @@
+"""Schema version checks and migrations (alembic owns the schema)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from vwaza_cli.db.engine import get_engine, transaction
+from vwaza_cli.errors import StoreNotMigrated
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The newest migration. A test checks it equals alembic's head, so the CLI can verify the
+# store's version without loading alembic on every command.
+HEAD_REVISION = "0001_initial"
+
+
+def _alembic_config():  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> str | None:
+    """Bring the store to ``revision``; returns the revision it is now at."""
+    from alembic import command
+
+    config = _alembic_config()
+    with get_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    return current_revision(url)
+
+
+def current_revision(url: str) -> str | None:
+    with transaction(url) as session:
+        inspector = sa.inspect(session.connection())
+        if not inspector.has_table("alembic_version"):
+            return None
+        return session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def script_head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def ensure_migrated(url: str) -> None:
+    """Refuse to work on a store that is missing or behind, and say how to fix it."""
+    revision = current_revision(url)
+    if revision == HEAD_REVISION:
+        return
+    if revision is None:
+        raise StoreNotMigrated("the store is not initialised: run `vwaza init`")
+    raise StoreNotMigrated(
+        f"the store's schema is at {revision}, this vwaza needs {HEAD_REVISION}: "
+        "run `vwaza db upgrade`"
+    )

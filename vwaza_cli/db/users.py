@@ -1,0 +1,143 @@
+"""Queries about users, login sessions and password-reset tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from vwaza_cli.db.models import LoginSession, PasswordResetToken, ResetRequest, Role, User
+from vwaza_cli.errors import EmailTaken
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    statement = sa.select(User).where(sa.func.lower(User.email) == email.strip().lower())
+    return session.scalars(statement).first()
+
+
+def get_user(session: Session, user_id: str) -> User | None:
+    return session.get(User, user_id)
+
+
+def add_user(session: Session, user: User) -> User:
+    """Insert a user; the database's case-insensitive unique index decides duplicates."""
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        raise EmailTaken(
+            f"an account with email {user.email} already exists: log in, or reset its password"
+        ) from None
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(sa.select(User).order_by(User.created_at, User.email)))
+
+
+def delete_user(session: Session, user_id: str) -> None:
+    # The foreign keys cascade to releases, tracks, jobs, tokens and sessions.
+    session.execute(sa.delete(User).where(User.id == user_id))
+
+
+def count_admins(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.count()).where(User.role == Role.ADMIN)) or 0
+
+
+def set_password_hash(session: Session, user_id: str, password_hash: str) -> None:
+    session.execute(sa.update(User).where(User.id == user_id).values(password_hash=password_hash))
+
+
+# --- login sessions --------------------------------------------------------------------
+
+
+def add_login_session(session: Session, login: LoginSession) -> None:
+    session.add(login)
+    session.flush()
+
+
+def find_live_session(session: Session, token_hash: str, at: datetime) -> LoginSession | None:
+    statement = sa.select(LoginSession).where(
+        LoginSession.token_hash == token_hash,
+        LoginSession.revoked_at.is_(None),  # type: ignore[union-attr]
+        LoginSession.expires_at > at,
+    )
+    return session.scalars(statement).first()
+
+
+def revoke_session(session: Session, token_hash: str, at: datetime) -> int:
+    statement = (
+        sa.update(LoginSession)
+        .where(LoginSession.token_hash == token_hash, LoginSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=at)
+    )
+    return session.execute(statement).rowcount
+
+
+def revoke_user_sessions(
+    session: Session, user_id: str, at: datetime, keep: str | None = None
+) -> int:
+    """Log a user out everywhere (but the session whose token hash is ``keep``)."""
+    statement = (
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=at)
+    )
+    if keep is not None:
+        statement = statement.where(LoginSession.token_hash != keep)
+    return session.execute(statement).rowcount
+
+
+# --- password reset --------------------------------------------------------------------
+
+
+def count_reset_requests(session: Session, email_hash: str, since: datetime) -> int:
+    statement = sa.select(sa.func.count()).where(
+        ResetRequest.email_hash == email_hash, ResetRequest.created_at > since
+    )
+    return session.scalar(statement) or 0
+
+
+def record_reset_request(session: Session, email_hash: str, at: datetime) -> None:
+    session.add(ResetRequest(email_hash=email_hash, created_at=at))
+    session.flush()
+
+
+def forget_reset_requests_before(session: Session, before: datetime) -> None:
+    session.execute(sa.delete(ResetRequest).where(ResetRequest.created_at < before))
+
+
+def add_reset_token(session: Session, token: PasswordResetToken) -> None:
+    session.add(token)
+    session.flush()
+
+
+def find_reset_token(session: Session, token_hash: str) -> PasswordResetToken | None:
+    statement = sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash)
+    return session.scalars(statement).first()
+
+
+def consume_reset_token(session: Session, token_id: str, at: datetime) -> bool:
+    """The single guarded update that uses a token: unused, unexpired, exactly one row."""
+    statement = (
+        sa.update(PasswordResetToken)
+        .where(
+            PasswordResetToken.id == token_id,
+            PasswordResetToken.used.is_(False),  # type: ignore[attr-defined]
+            PasswordResetToken.expires_at > at,
+        )
+        .values(used=True)
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def void_reset_tokens(session: Session, user_id: str) -> None:
+    statement = (
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used.is_(False))  # type: ignore[attr-defined]
+        .values(used=True)
+    )
+    session.execute(statement)

@@ -1,0 +1,155 @@
+"""One error family. Each error carries the exit code of shared/spec/cli.md.
+
+Errors are raised deep (services, db, storage, media) and turned into a single
+``error: ...`` line (or a JSON error object) in one place: ``vwaza_cli.cli.output``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+EXIT_CODES: dict[str, int] = {
+    "ok": 0,
+    "internal": 1,
+    "usage": 2,
+    "not_found": 3,
+    "permission": 4,
+    "conflict": 5,
+    "invalid": 6,
+    "unavailable": 7,
+}
+
+
+class VwazaError(Exception):
+    """Base of every error a user may see. ``kind`` names the exit code."""
+
+    kind: ClassVar[str] = "internal"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.kind]
+
+
+class NotFound(VwazaError):
+    kind = "not_found"
+
+
+class PermissionDenied(VwazaError):
+    kind = "permission"
+
+
+class Conflict(VwazaError):
+    kind = "conflict"
+
+
+class InvalidInput(VwazaError):
+    kind = "invalid"
+
+
+class Unavailable(VwazaError):
+    kind = "unavailable"
+
+
+# --- named conditions -------------------------------------------------------
+
+
+class UserNotFound(NotFound):
+    pass
+
+
+class ReleaseNotFound(NotFound):
+    pass
+
+
+class TrackNotFound(NotFound):
+    pass
+
+
+class JobNotFound(NotFound):
+    pass
+
+
+class AmbiguousId(InvalidInput):
+    pass
+
+
+class NotLoggedIn(PermissionDenied):
+    def __init__(self, message: str = "not logged in: run `vwaza auth login --email YOU`") -> None:
+        super().__init__(message)
+
+
+class WrongCredentials(PermissionDenied):
+    pass
+
+
+class RoleForbidden(PermissionDenied):
+    pass
+
+
+class InvalidResetToken(PermissionDenied):
+    pass
+
+
+class EmailTaken(Conflict):
+    pass
+
+
+class TrackOrderTaken(Conflict):
+    pass
+
+
+class StatusForbids(Conflict):
+    pass
+
+
+class IncompleteRelease(Conflict):
+    pass
+
+
+class InvalidPassword(InvalidInput):
+    pass
+
+
+class InvalidMedia(InvalidInput):
+    pass
+
+
+class InvalidIsrc(InvalidInput):
+    pass
+
+
+class InvalidCatalog(InvalidInput):
+    def __init__(self, message: str, problems: list[dict[str, Any]]) -> None:
+        super().__init__(message, problems=problems)
+        self.problems = problems
+
+
+class StoreUnavailable(Unavailable):
+    pass
+
+
+class StoreNotMigrated(Unavailable):
+    pass
+
+
+class StorageError(Unavailable):
+    """An object-store failure. ``transient`` says whether retrying may help."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class TransientStorageError(StorageError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=True)
+
+
+class PermanentStorageError(StorageError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)

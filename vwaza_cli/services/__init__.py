@@ -1,0 +1,1 @@
+"""What the product does. The CLI and the daemon both call these functions; they own every rule."""

@@ -1,0 +1,216 @@
+"""Accounts and login sessions: register, log in and out, who am I, admin user management."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from vwaza_cli import clock
+from vwaza_cli.errors import (
+    Conflict,
+    InvalidInput,
+    NotLoggedIn,
+    PermissionDenied,
+    RoleForbidden,
+    UserNotFound,
+    WrongCredentials,
+)
+from vwaza_cli.services import passwords, session_file, spool
+from vwaza_cli.services.context import Context
+from vwaza_cli.services.tokens import hash_token, new_token
+from vwaza_cli.services.views import user_view
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ROLES = ("ARTIST", "ADMIN")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: enough to decide what they may see and do."""
+
+    id: str
+    email: str
+    role: str
+    artist_name: str | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "ADMIN"
+
+
+def _actor(user: Any) -> Actor:
+    return Actor(id=user.id, email=user.email, role=str(user.role), artist_name=user.artist_name)
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip()
+    if len(email) > 320 or not EMAIL_PATTERN.match(email):
+        raise InvalidInput(f"not a valid email address: {email!r}")
+    return email
+
+
+def _check_artist_name(role: str, artist_name: str | None) -> str | None:
+    name = (artist_name or "").strip() or None
+    if role == "ARTIST" and not name:
+        raise InvalidInput("an artist needs an artist name: add --artist-name NAME")
+    return name
+
+
+def _new_user(ctx: Context, email: str, role: str, artist_name: str | None, password: str) -> Any:
+    from vwaza_cli.db.models import Role, User
+
+    if role not in ROLES:
+        raise InvalidInput(f"role must be ARTIST or ADMIN, not {role!r}")
+    email = normalise_email(email)
+    name = _check_artist_name(role, artist_name)
+    password_hash = passwords.hash_password(password, ctx.settings.bcrypt_rounds)
+    return User(email=email, role=Role(role), artist_name=name, password_hash=password_hash)
+
+
+def register(ctx: Context, email: str, artist_name: str, password: str) -> dict[str, Any]:
+    from vwaza_cli.db import users
+
+    user = _new_user(ctx, email, "ARTIST", artist_name, password)
+    with ctx.tx() as session:
+        users.add_user(session, user)
+        return user_view(user)
+
+
+def login(ctx: Context, email: str, password: str) -> dict[str, Any]:
+    """Check the password, open a session, save it locally. Same error for every failure."""
+    from vwaza_cli.db import users
+    from vwaza_cli.db.models import LoginSession
+
+    rounds = ctx.settings.bcrypt_rounds
+    with ctx.tx() as session:
+        user = users.find_user_by_email(session, email)
+        if not passwords.verify_password(password, user.password_hash if user else None, rounds):
+            raise WrongCredentials("wrong email or password")
+        assert user is not None
+        token = new_token("vws")
+        moment = clock.now()
+        expires = moment + timedelta(days=ctx.settings.session_days)
+        login_row = LoginSession(
+            user_id=user.id, token_hash=hash_token(token), created_at=moment, expires_at=expires
+        )
+        users.add_login_session(session, login_row)
+        view = user_view(user)
+    session_file.save_token(ctx.settings, token, view["email"])
+    return {"token": token, "user": view, "expires_at": clock.iso(expires)}
+
+
+def current_actor(ctx: Context) -> Actor:
+    from vwaza_cli.db import users
+
+    if not ctx.token:
+        raise NotLoggedIn()
+    with ctx.tx() as session:
+        login_row = users.find_live_session(session, hash_token(ctx.token), clock.now())
+        user = users.get_user(session, login_row.user_id) if login_row else None
+        if user is None:
+            raise PermissionDenied(
+                "your session has expired or was revoked: run `vwaza auth login --email YOU`"
+            )
+        return _actor(user)
+
+
+def require_admin(ctx: Context) -> Actor:
+    actor = current_actor(ctx)
+    if not actor.is_admin:
+        raise RoleForbidden("only an admin may do this")
+    return actor
+
+
+def whoami(ctx: Context) -> dict[str, Any]:
+    from vwaza_cli.db import users
+
+    actor = current_actor(ctx)
+    with ctx.tx() as session:
+        return user_view(users.get_user(session, actor.id))
+
+
+def logout(ctx: Context) -> dict[str, Any]:
+    """Revoke the session in the store and forget it locally. Logging out twice is fine."""
+    from vwaza_cli.db import users
+
+    revoked = 0
+    if ctx.token:
+        with ctx.tx() as session:
+            revoked = users.revoke_session(session, hash_token(ctx.token), clock.now())
+    session_file.clear_token(ctx.settings)
+    return {"logged_out": True, "revoked": revoked == 1}
+
+
+def change_password(ctx: Context, old_password: str, new_password: str) -> dict[str, Any]:
+    """Change one's own password; every other session of the user is logged out."""
+    from vwaza_cli.db import users
+
+    actor = current_actor(ctx)
+    rounds = ctx.settings.bcrypt_rounds
+    new_hash = passwords.hash_password(new_password, rounds)
+    with ctx.tx() as session:
+        user = users.get_user(session, actor.id)
+        if not passwords.verify_password(old_password, user.password_hash, rounds):
+            raise WrongCredentials("the current password is wrong")
+        users.set_password_hash(session, actor.id, new_hash)
+        assert ctx.token is not None
+        users.revoke_user_sessions(session, actor.id, clock.now(), keep=hash_token(ctx.token))
+    return {"password_changed": True, "email": actor.email}
+
+
+# --- admin ------------------------------------------------------------------------------
+
+
+def create_user(
+    ctx: Context, email: str, role: str, artist_name: str | None, password: str
+) -> dict[str, Any]:
+    from vwaza_cli.db import users
+
+    require_admin(ctx)
+    user = _new_user(ctx, email, role.upper(), artist_name, password)
+    with ctx.tx() as session:
+        users.add_user(session, user)
+        return user_view(user)
+
+
+def list_users(ctx: Context) -> list[dict[str, Any]]:
+    from vwaza_cli.db import users
+
+    require_admin(ctx)
+    with ctx.tx() as session:
+        return [user_view(user) for user in users.list_users(session)]
+
+
+def delete_user(ctx: Context, email: str) -> dict[str, Any]:
+    """Delete a user and, by cascade, everything of theirs; then their staged files."""
+    from vwaza_cli.db import jobs, users
+
+    actor = require_admin(ctx)
+    with ctx.tx() as session:
+        user = users.find_user_by_email(session, email)
+        if user is None:
+            raise UserNotFound(f"no user with email {email}")
+        if user.id == actor.id:
+            raise Conflict("you cannot delete your own account while logged in as it")
+        staged = jobs.staged_paths_of_user(session, user.id)
+        view = user_view(user)
+        users.delete_user(session, user.id)
+    spool.discard(staged)
+    return {**view, "deleted": True, "staged_files_removed": len(staged)}
+
+
+def create_first_admin(ctx: Context, email: str, password: str) -> dict[str, Any]:
+    """`vwaza init --admin-email`: create the admin, or leave an existing one as it is."""
+    from vwaza_cli.db import users
+
+    user = _new_user(ctx, email, "ADMIN", None, password)
+    with ctx.tx() as session:
+        existing = users.find_user_by_email(session, email)
+        if existing is not None:
+            if str(existing.role) != "ADMIN":
+                raise Conflict(f"{email} already exists and is not an admin")
+            return {**user_view(existing), "created": False}
+        users.add_user(session, user)
+        return {**user_view(user), "created": True}

@@ -1,0 +1,47 @@
+"""Upload jobs as people see them: list, retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vwaza_cli import clock
+from vwaza_cli.errors import InvalidInput, JobNotFound, StatusForbids
+from vwaza_cli.services.accounts import current_actor
+from vwaza_cli.services.context import Context
+from vwaza_cli.services.releases import owner_filter
+from vwaza_cli.services.views import job_view
+
+STATUSES = ("PENDING", "UPLOADING", "COMPLETED", "FAILED")
+
+
+def list_jobs(ctx: Context, status: str | None) -> list[dict[str, Any]]:
+    from vwaza_cli.db import jobs
+
+    actor = current_actor(ctx)
+    if status is not None:
+        status = status.upper()
+        if status not in STATUSES:
+            raise InvalidInput(f"unknown job status {status!r}: use one of {', '.join(STATUSES)}")
+    with ctx.tx() as session:
+        return [job_view(j) for j in jobs.list_jobs(session, owner_filter(actor), status)]
+
+
+def retry(ctx: Context, job_id: str | None, all_failed: bool) -> dict[str, Any]:
+    """Put FAILED jobs back in the queue with a fresh attempt budget."""
+    from vwaza_cli.db import jobs
+
+    if bool(job_id) == all_failed:
+        raise InvalidInput("give either a JOB_ID or --failed")
+    actor = current_actor(ctx)
+    owner = owner_filter(actor)
+    with ctx.tx() as session:
+        target = None
+        if job_id:
+            job = jobs.find_job(session, job_id, owner)
+            if job is None:
+                raise JobNotFound(f"no job {job_id}: see `vwaza jobs list`")
+            if str(job.status) != "FAILED":
+                raise StatusForbids(f"job {job.id[:8]} is {job.status}: only FAILED jobs retry")
+            target = job.id
+        count = jobs.retry_failed(session, owner, target, clock.now())
+    return {"retried": count}

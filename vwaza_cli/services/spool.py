@@ -1,0 +1,111 @@
+"""The spool: staged files waiting for upload, written durably, named by ID (never by the
+user's file name).
+
+A file is copied into ``spool/.incoming/`` while it is hashed, fsynced, then renamed into
+``spool/`` and the folder fsynced, before any row refers to it. A crash leaves at worst a
+``.part`` file or an unreferenced file, which the daemon's sweep removes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vwaza_cli.errors import InvalidMedia, Unavailable
+from vwaza_cli.settings import Settings
+
+CHUNK = 1024 * 1024
+INCOMING = ".incoming"
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    path: Path
+    sha256: str
+    size: int
+
+
+def incoming_dir(settings: Settings) -> Path:
+    folder = settings.spool_dir / INCOMING
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def copy_in(
+    settings: Settings, source: Path, on_bytes: Callable[[int], None] | None = None
+) -> StagedFile:
+    """Stream ``source`` into a private temp file in the spool, hashing as it goes."""
+    temp = incoming_dir(settings) / f"{uuid.uuid4()}.part"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with _open_source(source) as reader, temp.open("xb") as writer:
+            while block := reader.read(CHUNK):
+                writer.write(block)
+                digest.update(block)
+                size += len(block)
+                if on_bytes:
+                    on_bytes(len(block))
+            writer.flush()
+            os.fsync(writer.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return StagedFile(temp, digest.hexdigest(), size)
+
+
+def _open_source(source: Path):  # type: ignore[no-untyped-def]
+    from vwaza_cli.media import display_name
+
+    if source.is_dir():
+        raise InvalidMedia(f"{display_name(source)}: is a folder, not a file")
+    try:
+        return source.open("rb")
+    except FileNotFoundError:
+        raise InvalidMedia(f"{display_name(source)}: no such file") from None
+    except OSError as exc:
+        raise InvalidMedia(f"{display_name(source)}: cannot read it ({exc.strerror})") from None
+
+
+def commit(settings: Settings, staged: StagedFile, name: str) -> StagedFile:
+    """Rename a fully written temp file into the spool under ``name`` and make it durable."""
+    if "/" in name or name.startswith("."):
+        raise ValueError(f"spool names are IDs, got {name!r}")
+    target = settings.spool_dir / name
+    try:
+        os.replace(staged.path, target)
+        fsync_dir(settings.spool_dir)
+    except OSError as exc:
+        staged.path.unlink(missing_ok=True)
+        raise Unavailable(
+            f"cannot write to the spool {settings.spool_dir}: {exc.strerror}"
+        ) from None
+    return StagedFile(target, staged.sha256, staged.size)
+
+
+def discard(paths: Iterable[str | Path]) -> int:
+    """Remove staged files that no row needs any more; missing ones are fine."""
+    removed = 0
+    for path in paths:
+        try:
+            Path(path).unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def is_staged_path(settings: Settings, path: str | None) -> bool:
+    return bool(path) and Path(str(path)).parent == settings.spool_dir

@@ -1,0 +1,47 @@
+"""Creating and upgrading the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vwaza_cli.services.context import Context
+
+
+def _where(ctx: Context) -> str:
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(ctx.settings.database_url)
+    return url.render_as_string(hide_password=True)
+
+
+def upgrade(ctx: Context) -> dict[str, Any]:
+    from vwaza_cli.db import schema
+
+    before = schema.current_revision(ctx.settings.database_url)
+    after = schema.upgrade(ctx.settings.database_url)
+    ctx.settings.spool_dir.mkdir(parents=True, exist_ok=True)
+    return {"database": _where(ctx), "from_revision": before, "revision": after}
+
+
+def current(ctx: Context) -> dict[str, Any]:
+    from vwaza_cli.db import schema
+
+    revision = schema.current_revision(ctx.settings.database_url)
+    return {
+        "database": _where(ctx),
+        "revision": revision,
+        "head": schema.HEAD_REVISION,
+        "up_to_date": revision == schema.HEAD_REVISION,
+    }
+
+
+def init(ctx: Context, admin_email: str | None, admin_password: str | None) -> dict[str, Any]:
+    """Create or upgrade the store; optionally create the first admin (idempotent)."""
+    from vwaza_cli.services import accounts
+
+    result = upgrade(ctx)
+    result["admin"] = None
+    if admin_email:
+        assert admin_password is not None
+        result["admin"] = accounts.create_first_admin(ctx, admin_email, admin_password)
+    return result

@@ -1,0 +1,203 @@
+"""Tracks: add (staged durably, duration from the file), list, edit, move, remove."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vwaza_cli.errors import InvalidInput, InvalidIsrc, TrackNotFound, TrackOrderTaken
+from vwaza_cli.services import spool, uploads
+from vwaza_cli.services.accounts import Actor, current_actor
+from vwaza_cli.services.context import Context
+from vwaza_cli.services.releases import (
+    clean_text,
+    describe,
+    ensure_editable,
+    load_release,
+    owner_filter,
+    touch,
+)
+from vwaza_cli.services.views import track_view
+
+
+def normalise_isrc(isrc: str | None) -> str | None:
+    """Validate an ISRC and return it upper-case without separators (None stays None)."""
+    if isrc is None or not isrc.strip():
+        return None
+    from stdnum import isrc as stdnum_isrc
+    from stdnum.exceptions import ValidationError
+
+    try:
+        return str(stdnum_isrc.validate(isrc))
+    except ValidationError:
+        shown = isrc.encode("unicode_escape").decode("ascii")
+        raise InvalidIsrc(
+            f"invalid ISRC {shown!r}: expected 12 characters CC-XXX-YY-NNNNN, e.g. USRC17607839"
+        ) from None
+
+
+def _check_order(session: Any, release_id: str, order: int | None) -> int:
+    from vwaza_cli.db import releases as db
+
+    nxt = db.next_order(session, release_id)
+    if order is None:
+        return nxt
+    if order < 1:
+        raise InvalidInput(f"track order must be 1 or more, not {order}")
+    if db.order_taken(session, release_id, order):
+        raise TrackOrderTaken(
+            f"track {order} is already taken on this release: choose another --order, "
+            "or `vwaza track move` the other one"
+        )
+    if order > nxt:
+        raise InvalidInput(f"track order {order} would leave a gap: the next free order is {nxt}")
+    return order
+
+
+def _default_title(path: Path) -> str:
+    from vwaza_cli.media import display_name
+
+    stem = display_name(Path(path.stem)).strip() or "Untitled"
+    return stem[:300]
+
+
+def add_track(
+    ctx: Context,
+    release_id: str,
+    path: Path,
+    title: str | None = None,
+    order: int | None = None,
+    isrc: str | None = None,
+) -> dict[str, Any]:
+    """Check what can be checked, stage the file, then record track and job together."""
+    from vwaza_cli.db.models import new_id
+
+    actor = current_actor(ctx)
+    path = Path(path)
+    title = clean_text(title, "title", 300) if title is not None else _default_title(path)
+    isrc = normalise_isrc(isrc)
+    with ctx.tx() as session:
+        release = load_release(session, actor, release_id)
+        ensure_editable(actor, release)
+        _check_order(session, release.id, order)
+    job_id, track_id = new_id(), new_id()
+    accepted = uploads.accept_audio(ctx.settings, path, job_id)
+    try:
+        view = _record_track(ctx, actor, release_id, track_id, job_id, title, order, isrc, accepted)
+    except BaseException:
+        spool.discard([accepted.staged.path])
+        raise
+    return {**view, "upload_job_id": job_id, "warnings": list(accepted.warnings)}
+
+
+def _record_track(
+    ctx: Context,
+    actor: Actor,
+    release_id: str,
+    track_id: str,
+    job_id: str,
+    title: str,
+    order: int | None,
+    isrc: str | None,
+    accepted: uploads.Accepted,
+) -> dict[str, Any]:
+    from vwaza_cli.db import jobs
+    from vwaza_cli.db import releases as db
+    from vwaza_cli.db.models import Track
+
+    with ctx.tx() as session:
+        release = load_release(session, actor, release_id, lock=True)
+        ensure_editable(actor, release)
+        track = Track(
+            id=track_id,
+            release_id=release.id,
+            title=title,
+            audio_file=str(accepted.staged.path),
+            duration=accepted.info.duration,
+            order=_check_order(session, release.id, order),
+            isrc=isrc,
+            audio_format=accepted.info.format,
+        )
+        db.add_track(session, track)
+        job = uploads.new_job(
+            ctx.settings,
+            job_id=job_id,
+            job_type="AUDIO",
+            release_id=release.id,
+            target_id=track.id,
+            track_id=track.id,
+            accepted=accepted,
+            key=uploads.audio_key(release.id, track.id, accepted),
+        )
+        jobs.add_job(session, job)
+        touch(release)
+        return track_view(track, job)
+
+
+def list_tracks(ctx: Context, release_id: str) -> list[dict[str, Any]]:
+    actor = current_actor(ctx)
+    with ctx.tx() as session:
+        return describe(session, load_release(session, actor, release_id))["tracks"]
+
+
+def _load_track(session: Any, actor: Actor, track_id: str) -> tuple[Any, Any]:
+    """A visible track and its release, the release locked for the change."""
+    from vwaza_cli.db import releases as db
+
+    track = db.find_track(session, track_id, owner_filter(actor))
+    if track is None:
+        raise TrackNotFound(f"no track {track_id}: see `vwaza track list RELEASE_ID`")
+    release = db.lock_release(session, track.release_id)
+    ensure_editable(actor, release)
+    return session.get(type(track), track.id), release
+
+
+def edit_track(ctx: Context, track_id: str, title: str | None, isrc: str | None) -> dict[str, Any]:
+    from vwaza_cli.db import jobs
+
+    actor = current_actor(ctx)
+    if title is None and isrc is None:
+        raise InvalidInput("nothing to change: give --title and/or --isrc")
+    with ctx.tx() as session:
+        track, release = _load_track(session, actor, track_id)
+        if title is not None:
+            track.title = clean_text(title, "title", 300)
+        if isrc is not None:
+            track.isrc = normalise_isrc(isrc)  # an empty --isrc "" clears it
+        touch(release)
+        session.flush()
+        return track_view(track, jobs.jobs_by_target(session, [track.id]).get(track.id))
+
+
+def move_track(ctx: Context, track_id: str, to: int) -> list[dict[str, Any]]:
+    """Move a track to position ``to``; the others shift so orders stay 1..n."""
+    from vwaza_cli.db import releases as db
+
+    actor = current_actor(ctx)
+    with ctx.tx() as session:
+        track, release = _load_track(session, actor, track_id)
+        ordered = [t.id for t in db.tracks_of(session, release.id)]
+        if not 1 <= to <= len(ordered):
+            raise InvalidInput(f"--to must be between 1 and {len(ordered)}")
+        ordered.remove(track.id)
+        ordered.insert(to - 1, track.id)
+        db.renumber(session, release.id, ordered)
+        touch(release)
+        return describe(session, release)["tracks"]
+
+
+def remove_track(ctx: Context, track_id: str) -> dict[str, Any]:
+    from vwaza_cli.db import jobs
+    from vwaza_cli.db import releases as db
+
+    actor = current_actor(ctx)
+    with ctx.tx() as session:
+        track, release = _load_track(session, actor, track_id)
+        view = track_view(track)
+        staged = jobs.staged_paths_of_track(session, track.id)
+        db.delete_track(session, track.id)
+        remaining = [t.id for t in db.tracks_of(session, release.id)]
+        db.renumber(session, release.id, remaining)
+        touch(release)
+    spool.discard(staged)
+    return {**view, "removed": True}

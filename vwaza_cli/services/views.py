@@ -1,0 +1,79 @@
+"""Plain dictionaries for output: what may be shown, in the contract's field names.
+
+Table models are never dumped directly (a password hash must never be printed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vwaza_cli.clock import iso
+
+
+def user_view(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "role": str(user.role),
+        "artist_name": user.artist_name,
+        "created_at": iso(user.created_at),
+    }
+
+
+def release_view(release: Any, artist: Any | None = None) -> dict[str, Any]:
+    view = {
+        "id": release.id,
+        "artist_id": release.artist_id,
+        "title": release.title,
+        "genre": release.genre,
+        "cover_art": release.cover_art,
+        "status": str(release.status),
+        "external_id": release.external_id,
+        "rejection_reason": release.rejection_reason,
+        "created_at": iso(release.created_at),
+        "updated_at": iso(release.updated_at),
+        "submitted_at": iso(release.submitted_at),
+    }
+    if artist is not None:
+        view["artist_name"] = artist.artist_name
+        view["artist_email"] = artist.email
+    return view
+
+
+def track_view(track: Any, job: Any | None = None) -> dict[str, Any]:
+    return {
+        "id": track.id,
+        "release_id": track.release_id,
+        "title": track.title,
+        "audio_file": track.audio_file,
+        "duration": round(float(track.duration), 3),
+        "order": track.order,
+        "isrc": track.isrc,
+        "format": track.audio_format,
+        "upload_status": upload_status(job),
+    }
+
+
+def upload_status(job: Any | None) -> str:
+    return str(job.status) if job is not None else "COMPLETED"
+
+
+def job_view(job: Any) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "target_id": job.target_id,
+        "release_id": job.release_id,
+        "type": str(job.type),
+        "local_path": job.local_path,
+        "status": str(job.status),
+        "retry_count": job.retry_count,
+        "attempts": job.attempts,
+        "error_log": job.error_log,
+        "size": job.size,
+        "sha256": job.sha256,
+        "machine_id": job.machine_id,
+        "next_attempt_at": iso(job.next_attempt_at),
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at),
+        "completed_at": iso(job.completed_at),
+    }
