@@ -200,3 +200,54 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 os.environ.setdefault("VWAZA_BCRYPT_ROUNDS", TEST_BCRYPT_ROUNDS)
+
+
+@dataclass
+class Media:
+    """Small real media files for CLI tests."""
+
+    folder: Path
+
+    def wav(self, name: str = "song.wav", seconds: float = 0.5) -> Path:
+        from tests.support.media_factory import make_wav
+
+        return make_wav(self.folder / name, seconds=seconds, rate=44100, channels=1)
+
+    def cover(self, name: str = "cover.jpg", size: int = 1000) -> Path:
+        from tests.support.media_factory import make_cover
+
+        return make_cover(self.folder / name, size=size)
+
+    def junk(self, name: str = "junk.wav", content: bytes = b"not audio at all\n" * 10) -> Path:
+        path = self.folder / name
+        path.write_bytes(content)
+        return path
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Media:
+    folder = tmp_path / "media"
+    folder.mkdir()
+    return Media(folder)
+
+
+def spool_files(home: Path) -> list[str]:
+    """Names of the staged files (and temp files) in the spool, sorted."""
+    spool = home / "data" / "spool"
+    if not spool.exists():
+        return []
+    return sorted(str(p.relative_to(spool)) for p in spool.rglob("*") if p.is_file())
+
+
+def store_snapshot(url: str) -> dict[str, list[tuple]]:
+    """Every row of the content tables, to assert that a refused command changed nothing."""
+    import sqlalchemy as sa
+
+    from vwaza_cli.db.engine import get_engine
+
+    snapshot = {}
+    with get_engine(url).connect() as conn:
+        for table in ("users", "releases", "tracks", "upload_jobs"):
+            rows = conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY id")).all()
+            snapshot[table] = [tuple(row) for row in rows]
+    return snapshot
