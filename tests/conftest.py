@@ -186,12 +186,17 @@ def make_admin(cli: Cli, email: str = "admin@example.com", password: str = "admi
 
 @pytest.fixture
 def people(cli: Cli) -> dict[str, str]:
-    """Tokens of an admin and two artists on a fresh store."""
-    return {
+    """Tokens of an admin and two artists on a fresh store; no saved login is left behind,
+    so a command run without a token is run by nobody."""
+    tokens = {
         "admin": make_admin(cli),
         "ada": sign_up(cli, "ada@example.com", "Ada"),
         "bo": sign_up(cli, "bo@example.com", "Bo"),
     }
+    from vwaza_cli.settings import load_settings
+
+    load_settings().session_file.unlink()
+    return tokens
 
 
 def pytest_report_header(config: pytest.Config) -> str:
