@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from tests.support import db as testdb
 
+pytest_plugins = ["tests.support.storage_fixtures"]
+
 ENGINES = ("sqlite", "postgresql")
 TEST_BCRYPT_ROUNDS = "4"
 _CLEARED_ENV = (

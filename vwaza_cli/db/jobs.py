@@ -257,15 +257,13 @@ def next_due_at(session: Session, machine_id: str) -> datetime | None:
     return session.scalar(statement)
 
 
-def completed_with_staged_file(session: Session, machine_id: str) -> Sequence[UploadJob]:
-    statement = sa.select(UploadJob).where(
-        UploadJob.machine_id == machine_id, UploadJob.status == JobStatus.COMPLETED
-    )
-    return session.scalars(statement).all()
-
-
-def staged_paths_on_machine(session: Session, machine_id: str) -> set[str]:
-    statement = sa.select(UploadJob.local_path).where(
-        UploadJob.machine_id == machine_id, UploadJob.status != JobStatus.COMPLETED
-    )
-    return set(session.scalars(statement))
+def status_of_paths(session: Session, paths: Sequence[str]) -> dict[str, str]:
+    """The job status behind each staged path that has a job (chunked IN lists)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        rows = session.execute(
+            sa.select(UploadJob.local_path, UploadJob.status).where(UploadJob.local_path.in_(chunk))
+        )
+        found.update((path, JobStatus(status).value) for path, status in rows)
+    return found

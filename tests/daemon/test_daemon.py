@@ -1,0 +1,201 @@
+"""The upload daemon against the Storage-protocol server, with the real storage3 client."""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+from pathlib import Path
+
+from tests.conftest import Cli, Media, spool_files
+from tests.daemon.conftest import (
+    FAST_RETRIES,
+    job_rows,
+    run_daemon,
+    stage_release,
+    start_daemon,
+    wait_for,
+)
+from tests.support.storage_server import StorageServer
+
+
+def _assert_all_uploaded(server: StorageServer, home: Path) -> None:
+    jobs = job_rows()
+    assert jobs
+    assert {j["status"] for j in jobs} == {"COMPLETED"}
+    stored = server.objects()
+    for job in jobs:
+        assert stored[job["object_key"]] == (job["size"], job["sha256"])
+    assert spool_files(home) == []
+
+
+def test_once_uploads_everything_and_the_release_reaches_review(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    release = stage_release(ada, media, tracks=2)
+    assert ada.ok("release", "show", release)["status"] == "PROCESSING"
+    done = run_daemon("--once", *FAST_RETRIES)
+    assert done.returncode == 0, done.stderr
+    _assert_all_uploaded(on_supabase, env)
+    shown = ada.ok("release", "show", release)
+    assert shown["status"] == "PENDING_REVIEW"
+    public = f"{on_supabase.url}/storage/v1/object/public/vwaza-uploads/"
+    assert all(t["audio_file"].startswith(public + "audio/") for t in shown["tracks"])
+    assert shown["cover_art"].startswith(public + "cover/")
+    assert all(t["upload_status"] == "COMPLETED" for t in shown["tracks"])
+    assert "completed" in done.stderr
+
+
+def test_transient_failures_are_retried_until_done(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    stage_release(ada, media, tracks=1)
+    on_supabase.faults.fail_next(2, 503, method="POST")
+    on_supabase.faults.fail_next(1, 544, method="POST")
+    on_supabase.faults.fail_next(1, 429, method="POST")
+    done = run_daemon("--once", *FAST_RETRIES)
+    assert done.returncode == 0, done.stderr
+    _assert_all_uploaded(on_supabase, env)
+    retries = [(j["retry_count"], j["error_log"]) for j in job_rows()]
+    assert sum(r for r, _ in retries) == 4, (retries, done.stderr)  # each failure counted once
+    assert on_supabase.faults.pending == 0
+
+
+def test_an_upload_that_lands_but_answers_500_is_stored_once(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    stage_release(ada, media, tracks=1)
+    on_supabase.faults.land_then_fail(2, method="POST")
+    done = run_daemon("--once", "--concurrency", "1", *FAST_RETRIES)
+    assert done.returncode == 0, done.stderr
+    _assert_all_uploaded(on_supabase, env)
+    for job in job_rows():
+        assert on_supabase.upload_count(job["object_key"]) == 1
+
+
+def test_dropped_connections_and_hangs_are_transient(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    stage_release(ada, media, tracks=1)
+    on_supabase.faults.drop_next(1, after_bytes=100, method="POST")
+    on_supabase.faults.hang_next(1, seconds=30, method="POST")
+    done = run_daemon("--once", "--timeout", "1", *FAST_RETRIES)
+    assert done.returncode == 0, done.stderr
+    _assert_all_uploaded(on_supabase, env)
+
+
+def test_a_permanent_failure_fails_the_job_at_once_and_keeps_the_file(
+    ada: Cli, admin: Cli, media: Media, on_supabase: StorageServer, env: Path, monkeypatch
+) -> None:
+    stage_release(ada, media, tracks=1)
+    monkeypatch.setenv("SUPABASE_KEY", "not-the-service-key")
+    done = run_daemon("--once", *FAST_RETRIES)
+    assert done.returncode == 7
+    jobs = job_rows()
+    assert {j["status"] for j in jobs} == {"FAILED"}
+    assert all(j["retry_count"] == 1 and j["error_log"] for j in jobs)
+    assert len(spool_files(env)) == len(jobs)  # nothing lost
+    assert on_supabase.objects() == {}
+    monkeypatch.setenv("SUPABASE_KEY", on_supabase.key)
+    assert admin.ok("jobs", "retry", "--failed")["retried"] == len(jobs)
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    _assert_all_uploaded(on_supabase, env)
+
+
+def test_too_many_failures_end_in_failed_with_the_file_kept(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    stage_release(ada, media, tracks=1, submit=False)
+    on_supabase.faults.fail_next(100, 500, method="POST")
+    done = run_daemon("--once", "--max-attempts", "3", *FAST_RETRIES)
+    assert done.returncode == 7
+    jobs = job_rows()
+    assert {(j["status"], j["retry_count"]) for j in jobs} == {("FAILED", 3)}
+    assert all(Path(j["local_path"]).exists() for j in jobs)
+    assert "FAILED" in done.stderr
+
+
+def test_missing_bucket_is_created_by_the_daemon(
+    ada: Cli, media: Media, storage_server: StorageServer, env: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("VWAZA_STORAGE", "supabase")
+    monkeypatch.setenv("SUPABASE_URL", storage_server.url)
+    monkeypatch.setenv("SUPABASE_KEY", storage_server.key)
+    monkeypatch.setenv("VWAZA_BUCKET", "fresh-bucket")
+    stage_release(ada, media, tracks=1)
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    assert "fresh-bucket" in storage_server.buckets()
+    assert len(storage_server.objects("fresh-bucket")) == 2
+
+
+def test_a_large_file_goes_up_resumably(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    stage_release(ada, media, tracks=1, seconds=80)  # 7 MB of 16-bit mono: above 6 MiB
+    on_supabase.faults.drop_next(1, after_bytes=1024 * 1024, method="PATCH", skip=1)
+    done = run_daemon("--once", *FAST_RETRIES)
+    assert done.returncode == 0, done.stderr
+    _assert_all_uploaded(on_supabase, env)
+    assert on_supabase.tus_uploads()
+
+
+def test_missing_local_file_whose_object_exists_counts_as_done(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path, supabase_store
+) -> None:
+    stage_release(ada, media, tracks=1)
+    job = job_rows()[0]
+    supabase_store.put_file(
+        job["object_key"],
+        Path(job["local_path"]),
+        content_type=job["content_type"],
+        size=job["size"],
+    )
+    Path(job["local_path"]).unlink()  # a crash after upload, before the bookkeeping
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    _assert_all_uploaded(on_supabase, env)
+
+
+def test_sigterm_finishes_or_gives_back_in_flight_work(
+    ada: Cli, admin: Cli, media: Media, on_supabase: StorageServer, env: Path, tmp_path: Path
+) -> None:
+    stage_release(ada, media, tracks=1, seconds=20)
+    on_supabase.faults.slow(0.05)  # ~1.7 MB at 64 KiB per 50 ms: several seconds
+    process = start_daemon(
+        "--concurrency", "1", "--grace", "0.3", *FAST_RETRIES, log=tmp_path / "daemon.log"
+    )
+    wait_for(lambda: any(j["status"] == "UPLOADING" for j in job_rows()), what="an upload")
+    assert admin.ok("daemon", "status")["alive"] is True
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+    assert {j["status"] for j in job_rows()} <= {"PENDING", "COMPLETED"}
+    assert all(Path(j["local_path"]).exists() for j in job_rows() if j["status"] == "PENDING")
+    assert admin.ok("daemon", "status")["alive"] is False
+    on_supabase.faults.clear()
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    _assert_all_uploaded(on_supabase, env)
+
+
+def test_several_daemons_upload_each_job_exactly_once(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path, tmp_path: Path
+) -> None:
+    for _ in range(3):
+        stage_release(ada, media, tracks=4, seconds=0.2)
+    daemons = [
+        start_daemon("--once", "--concurrency", "2", *FAST_RETRIES, log=tmp_path / f"d{n}.log")
+        for n in range(3)
+    ]
+    assert [d.wait(timeout=180) for d in daemons] == [0, 0, 0]
+    _assert_all_uploaded(on_supabase, env)
+    for job in job_rows():
+        assert on_supabase.upload_count(job["object_key"]) == 1
+
+
+def test_stored_objects_hold_exactly_the_files_bytes(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    stage_release(ada, media, tracks=1)
+    sources = {
+        j["object_key"]: hashlib.sha256(Path(j["local_path"]).read_bytes()).hexdigest()
+        for j in job_rows()
+    }
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    assert {k: v[1] for k, v in on_supabase.objects().items()} == sources

@@ -1,0 +1,241 @@
+"""The local-folder object store, on real files in tmp_path."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from pytest_mock import MockerFixture
+
+from vwaza_cli.errors import PermanentStorageError, TransientStorageError
+from vwaza_cli.settings import load_settings
+from vwaza_cli.storage import open_store
+from vwaza_cli.storage.local import LocalStore
+
+KEY = "releases/r1/01-intro.flac"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    return LocalStore(tmp_path / "storage")
+
+
+def make_file(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def put(store: LocalStore, path: Path, key: str = KEY) -> None:
+    store.put_file(key, path, content_type="audio/flac", size=path.stat().st_size)
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_put_file_stores_the_bytes_under_the_key(store: LocalStore, tmp_path: Path) -> None:
+    put(store, make_file(tmp_path, "a.flac", b"flac bytes"))
+
+    assert (store.root / KEY).read_bytes() == b"flac bytes"
+    assert files_under(store.root) == [KEY]  # no temp file left behind
+
+
+def test_put_file_reports_progress_per_chunk(store: LocalStore, tmp_path: Path) -> None:
+    source = make_file(tmp_path, "a.flac", os.urandom(2 * 1024 * 1024 + 10))
+    progress: list[int] = []
+
+    store.put_file(
+        KEY,
+        source,
+        content_type="audio/flac",
+        size=source.stat().st_size,
+        on_progress=progress.append,
+    )
+
+    assert progress == [1024 * 1024, 2 * 1024 * 1024, 2 * 1024 * 1024 + 10]
+
+
+def test_put_file_replaces_an_existing_object(store: LocalStore, tmp_path: Path) -> None:
+    put(store, make_file(tmp_path, "old.flac", b"old"))
+
+    put(store, make_file(tmp_path, "new.flac", b"newer"))
+
+    assert (store.root / KEY).read_bytes() == b"newer"
+
+
+def test_a_failed_copy_leaves_neither_object_nor_temp_file(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    source = make_file(tmp_path, "a.flac", b"x" * 3_000_000)
+
+    def interrupt(sent: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.put_file(
+            KEY, source, content_type="audio/flac", size=3_000_000, on_progress=interrupt
+        )
+
+    assert files_under(store.root) == []
+
+
+def test_a_full_disk_is_transient_and_leaves_nothing(
+    store: LocalStore, tmp_path: Path, mocker: MockerFixture
+) -> None:
+    mocker.patch("os.fsync", side_effect=OSError(errno.ENOSPC, "No space left on device"))
+
+    with pytest.raises(TransientStorageError, match="No space left"):
+        put(store, make_file(tmp_path, "a.flac", b"abc"))
+
+    assert files_under(store.root) == []
+
+
+def test_a_file_that_changed_size_is_refused(store: LocalStore, tmp_path: Path) -> None:
+    source = make_file(tmp_path, "a.flac", b"abc")
+
+    with pytest.raises(PermanentStorageError, match="changed after it was queued"):
+        store.put_file(KEY, source, content_type="audio/flac", size=10)
+
+    assert not store.root.exists() or files_under(store.root) == []
+
+
+def test_a_missing_source_is_permanent(store: LocalStore, tmp_path: Path) -> None:
+    with pytest.raises(PermanentStorageError, match="cannot read"):
+        store.put_file(KEY, tmp_path / "gone.flac", content_type="audio/flac", size=1)
+
+
+@pytest.mark.parametrize(
+    "key", ["../escape.flac", "a/../../b", "/abs.flac", "a//b", "a/./b", "", "café.flac", "a\nb"]
+)
+def test_unsafe_keys_are_refused_and_nothing_is_written(
+    store: LocalStore, tmp_path: Path, key: str
+) -> None:
+    source = make_file(tmp_path, "a.flac", b"abc")
+
+    with pytest.raises(PermanentStorageError, match="invalid object key"):
+        put(store, source, key=key)
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.flac"]
+
+
+def test_info_gives_the_size_and_no_md5(store: LocalStore, tmp_path: Path) -> None:
+    put(store, make_file(tmp_path, "a.flac", b"abcde"))
+
+    info = store.info(KEY)
+
+    assert info is not None
+    assert (info.key, info.size, info.md5) == (KEY, 5, None)
+
+
+def test_info_of_a_missing_object_or_a_folder_is_none(store: LocalStore, tmp_path: Path) -> None:
+    put(store, make_file(tmp_path, "a.flac", b"abc"))
+
+    assert store.info("releases/none.flac") is None
+    assert store.info("releases/r1") is None
+    assert store.info(f"{KEY}/below") is None
+
+
+def test_remove_deletes_and_prunes_empty_folders_but_not_the_root(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    put(store, make_file(tmp_path, "a.flac", b"abc"))
+
+    store.remove(KEY)
+    store.remove(KEY)
+
+    assert store.root.is_dir()
+    assert list(store.root.iterdir()) == []
+
+
+def test_remove_keeps_folders_that_still_hold_objects(store: LocalStore, tmp_path: Path) -> None:
+    source = make_file(tmp_path, "a.flac", b"abc")
+    put(store, source)
+    put(store, source, key="releases/r1/02-outro.flac")
+
+    store.remove(KEY)
+
+    assert files_under(store.root) == ["releases/r1/02-outro.flac"]
+
+
+def test_url_for_is_a_file_url_of_the_stored_object(store: LocalStore, tmp_path: Path) -> None:
+    put(store, make_file(tmp_path, "a.flac", b"abc"), key="releases/r1/01 intro.flac")
+
+    url = store.url_for("releases/r1/01 intro.flac")
+
+    assert url.startswith("file:///")
+    assert url.endswith("/releases/r1/01%20intro.flac")
+    assert Path(unquote(urlparse(url).path)).read_bytes() == b"abc"
+
+
+def test_ensure_bucket_creates_the_folder(store: LocalStore) -> None:
+    store.ensure_bucket()
+
+    assert store.root.is_dir()
+
+
+def test_ensure_bucket_under_a_file_is_permanent_with_the_fix(tmp_path: Path) -> None:
+    blocker = make_file(tmp_path, "not-a-folder", b"")
+    store = LocalStore(blocker / "storage")
+
+    with pytest.raises(PermanentStorageError, match="VWAZA_HOME"):
+        store.ensure_bucket()
+
+
+def test_probe_writes_and_removes_its_object(store: LocalStore) -> None:
+    store.probe()
+
+    assert store.root.is_dir()
+    assert list(store.root.iterdir()) == []
+
+
+def test_probe_failure_says_what_to_check(
+    store: LocalStore, tmp_path: Path, mocker: MockerFixture
+) -> None:
+    mocker.patch("os.replace", side_effect=PermissionError(errno.EACCES, "Permission denied"))
+
+    with pytest.raises(PermanentStorageError, match="check the permissions and free space"):
+        store.probe()
+
+    assert files_under(store.root) == []
+
+
+def test_open_store_defaults_to_the_local_folder_of_the_settings(tmp_path: Path) -> None:
+    settings = load_settings({"VWAZA_HOME": str(tmp_path)})
+
+    store = open_store(settings)
+
+    assert isinstance(store, LocalStore)
+    assert (store.name, store.root) == ("local", settings.local_storage_dir)
+
+
+def test_open_store_with_supabase_but_no_key_is_permanent(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"VWAZA_HOME": str(tmp_path), "VWAZA_STORAGE": "supabase", "SUPABASE_URL": "http://x"}
+    )
+
+    with pytest.raises(PermanentStorageError, match="SUPABASE_KEY"):
+        open_store(settings)
+
+
+def test_the_storage_package_does_not_import_storage3_or_httpx() -> None:
+    code = (
+        "import sys, vwaza_cli.storage, vwaza_cli.storage.local;"
+        "print(sorted(m for m in ('storage3', 'httpx', 'supabase') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+
+    assert result.stdout.strip() == "[]"

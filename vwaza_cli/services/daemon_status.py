@@ -1,0 +1,70 @@
+"""Daemon heartbeats and `vwaza daemon status`: is one alive, how deep is the queue,
+what failed last."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from vwaza_cli import clock
+from vwaza_cli.services.context import Context
+
+HEARTBEAT_SECONDS = 5.0
+ALIVE_WITHIN = timedelta(seconds=HEARTBEAT_SECONDS * 4)
+
+
+def beat(ctx: Context, daemon_id: str, pid: int, in_flight: int, stopped: bool = False) -> None:
+    from vwaza_cli.db import heartbeats
+    from vwaza_cli.db.models import DaemonHeartbeat
+
+    moment = clock.now()
+    row = DaemonHeartbeat(
+        id=daemon_id,
+        machine_id=ctx.settings.machine_id,
+        pid=pid,
+        started_at=moment,
+        last_seen=moment,
+        in_flight=in_flight,
+        stopped_at=moment if stopped else None,
+    )
+    with ctx.tx() as session:
+        heartbeats.beat(session, row)
+
+
+def status(ctx: Context) -> dict[str, Any]:
+    """Anyone logged in may look; the queue numbers are this store's."""
+    from vwaza_cli.db import heartbeats, jobs
+    from vwaza_cli.services.accounts import current_actor
+    from vwaza_cli.services.views import job_view
+
+    current_actor(ctx)
+    moment = clock.now()
+    with ctx.tx() as session:
+        beats = heartbeats.recent(session, moment - timedelta(days=1))
+        daemons = [_daemon_view(b, moment) for b in beats]
+        return {
+            "alive": any(d["alive"] for d in daemons),
+            "daemons": daemons,
+            "queue": jobs.count_by_status(session),
+            "last_errors": [job_view(j) for j in jobs.latest_errors(session)],
+        }
+
+
+def _daemon_view(row: Any, moment: Any) -> dict[str, Any]:
+    age = (moment - _aware(row.last_seen)).total_seconds()
+    return {
+        "id": row.id,
+        "machine_id": row.machine_id,
+        "pid": row.pid,
+        "last_seen": clock.iso(row.last_seen),
+        "age_seconds": round(age, 1),
+        "in_flight": row.in_flight,
+        "alive": row.stopped_at is None and age <= ALIVE_WITHIN.total_seconds(),
+        "stopped_at": clock.iso(row.stopped_at),
+    }
+
+
+def _aware(moment: Any) -> Any:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
