@@ -38,7 +38,9 @@ COVER_MAX_BYTES = 20_000_000
 DECODE_BLOCK_FRAMES = 65_536
 ACCEPTED_AUDIO = "WAV, FLAC, AIFF, M4A (AAC or ALAC), MP3, Ogg Vorbis, Opus"
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _DECODE_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     EOFError,
@@ -47,6 +49,7 @@ _DECODE_ERRORS: tuple[type[Exception], ...] = (
     IndexError,
     KeyError,
     struct.error,
+    ArithmeticError,
 )
 
 
@@ -80,7 +83,7 @@ class _AudioFormat:
     extension: str
     decoder: str  # "soundfile" or "av"
     av_format: str | None = None
-    slack: float = 0.001  # seconds the decoded length may differ from the header's
+    slack: float | None = None  # seconds decoded and header lengths may differ; None: no frame
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,8 @@ class _Decoded:
     channels: int
 
 
-# Keyed by the mutagen class that recognised the content. Lossy formats get more slack:
-# encoder delay and padding (up to ~0.1 s) are counted by some headers, not by the decoder.
+# Keyed by the mutagen class that recognised the content. Lossless headers count every sample;
+# lossy ones may count encoder delay and padding (up to ~0.1 s) that the decoder drops.
 _AUDIO_FORMATS: dict[str, _AudioFormat] = {
     "WAVE": _AudioFormat("wav", "audio/wav", "wav", "soundfile"),
     "FLAC": _AudioFormat("flac", "audio/flac", "flac", "soundfile"),
@@ -152,6 +155,8 @@ def _escape(text: str) -> str:
 def _escape_char(ch: str) -> str:
     if unicodedata.category(ch) not in _UNSAFE_CATEGORIES:
         return ch
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
     code = ord(ch)
     if 0xDC80 <= code <= 0xDCFF:
         return f"\\x{code - 0xDC00:02x}"
@@ -181,18 +186,27 @@ def _open_media(path: Path) -> Iterator[tuple[IO[bytes], int]]:
     descriptor, so the file cannot be swapped between the check and the read.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         raise _Unusable(_open_error_reason(exc)) from None
+    try:
+        size = _regular_file_size(fd)
+    except _Unusable:
+        os.close(fd)
+        raise
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise _Unusable("is a directory, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise _Unusable("not a regular file")
-        if info.st_size == 0:
-            raise _Unusable("empty file (0 bytes)")
-        yield handle, info.st_size
+        yield handle, size
+
+
+def _regular_file_size(fd: int) -> int:
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        raise _Unusable("is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise _Unusable("not a regular file")
+    if info.st_size == 0:
+        raise _Unusable("empty file (0 bytes)")
+    return info.st_size
 
 
 def _open_error_reason(exc: OSError) -> str:
@@ -246,7 +260,7 @@ def _mutagen_file(handle: IO[bytes]) -> Any:
         if found is None:  # not `or`: a file without tags is falsy
             found = _mpeg_stream(handle)
     except (mutagen.MutagenError, *_DECODE_ERRORS) as exc:
-        raise _Unusable(f"not audio, or its header is damaged ({_one_line(exc)})") from None
+        raise _Unusable(f"truncated or damaged header ({_one_line(exc)})") from None
     if found is None:
         raise _Unusable(f"not a recognised audio file; accepted: {ACCEPTED_AUDIO}")
     return found
@@ -327,7 +341,8 @@ def _check_ogg_end(handle: IO[bytes], serial: int) -> None:
 
 
 def _decode(handle: IO[bytes], probe: _Probe) -> _Decoded:
-    limit = None if probe.header_seconds is None else probe.header_seconds + probe.fmt.slack
+    header = probe.header_seconds
+    limit = None if header is None else header + (probe.fmt.slack or 0.01)
     if probe.fmt.decoder == "soundfile":
         return _decode_with_soundfile(handle, probe.fmt, limit)
     return _decode_with_av(handle, probe.fmt, limit)
@@ -413,15 +428,17 @@ def _check_length(probe: _Probe, decoded: _Decoded) -> None:
     if decoded.seconds <= 0:
         raise _Unusable("no audio could be decoded (zero duration)")
     header = probe.header_seconds
-    if header is None or abs(decoded.seconds - header) <= probe.fmt.slack:
+    # Lossless: a partial frame left by a sloppy writer is tolerated, a missing frame is not.
+    slack = probe.fmt.slack or 0.999 / decoded.sample_rate
+    if header is None or abs(decoded.seconds - header) < slack:
         return
     if decoded.seconds < header:
         raise _Unusable(
-            f"truncated or damaged: the header says {header:.2f} s "
-            f"but only {decoded.seconds:.2f} s of audio could be decoded"
+            f"truncated or damaged: the header says {header:.3f} s "
+            f"but only {decoded.seconds:.3f} s of audio could be decoded"
         )
     raise _Unusable(
-        f"damaged header: it says {header:.2f} s but {decoded.seconds:.2f} s of audio decoded"
+        f"damaged header: it says {header:.3f} s but {decoded.seconds:.3f} s of audio decoded"
     )
 
 
@@ -430,7 +447,7 @@ def _audio_info(probe: _Probe, decoded: _Decoded) -> AudioInfo:
     rate = None if probe.fmt.name == "opus" else decoded.sample_rate
     return AudioInfo(
         format=probe.fmt.name,
-        duration=decoded.seconds,
+        duration=round(decoded.seconds, 6),  # frame by frame sums drift in the 11th digit
         sample_rate=rate,
         channels=decoded.channels,
         lossy=probe.lossy,

@@ -24,39 +24,56 @@ def tone(seconds: float, rate: int, channels: int) -> np.ndarray:
     return (wave[:, None] + noise).astype(np.float32)
 
 
-def _write_sf(path: Path, seconds: float, rate: int, channels: int, **kwargs: str) -> Path:
+def make_soundfile(
+    path: Path,
+    fmt: str,
+    subtype: str,
+    seconds: float = 1.0,
+    rate: int = 44100,
+    channels: int = 2,
+) -> Path:
+    """Any container and encoding libsndfile writes (``sf.available_formats()``)."""
     # Written in blocks: libsndfile's Vorbis/Opus encoders crash on one large write.
     samples = tone(seconds, rate, channels)
-    with sf.SoundFile(str(path), "w", rate, channels, **kwargs) as out:
+    with sf.SoundFile(str(path), "w", rate, channels, subtype, format=fmt) as out:
         for start in range(0, len(samples), 4096):
             out.write(samples[start : start + 4096])
     return path
 
 
 def make_wav(path: Path, seconds: float = 1.0, rate: int = 44100, channels: int = 2) -> Path:
-    return _write_sf(path, seconds, rate, channels, format="WAV", subtype="PCM_16")
+    return make_soundfile(path, "WAV", "PCM_16", seconds, rate, channels)
 
 
 def make_flac(path: Path, seconds: float = 1.0, rate: int = 44100, channels: int = 2) -> Path:
-    return _write_sf(path, seconds, rate, channels, format="FLAC", subtype="PCM_16")
+    return make_soundfile(path, "FLAC", "PCM_16", seconds, rate, channels)
 
 
 def make_aiff(path: Path, seconds: float = 1.0, rate: int = 44100, channels: int = 2) -> Path:
-    return _write_sf(path, seconds, rate, channels, format="AIFF", subtype="PCM_16")
+    return make_soundfile(path, "AIFF", "PCM_16", seconds, rate, channels)
 
 
 def make_ogg(path: Path, seconds: float = 1.0, rate: int = 44100, channels: int = 2) -> Path:
-    return _write_sf(path, seconds, rate, channels, format="OGG", subtype="VORBIS")
+    return make_soundfile(path, "OGG", "VORBIS", seconds, rate, channels)
 
 
 def make_opus(path: Path, seconds: float = 1.0, rate: int = 48000, channels: int = 2) -> Path:
     """Ogg Opus. libopus encodes at 8, 12, 16, 24 or 48 kHz only."""
-    return _write_sf(path, seconds, rate, channels, format="OGG", subtype="OPUS")
+    return make_soundfile(path, "OGG", "OPUS", seconds, rate, channels)
 
 
-def make_mp3(path: Path, seconds: float = 1.0, rate: int = 44100, channels: int = 2) -> Path:
-    """MP3 through PyAV's LAME, which writes an Info/Xing header holding the frame count."""
-    return _encode_av(path, "mp3", "libmp3lame", seconds, rate, channels)
+def make_mp3(
+    path: Path, seconds: float = 1.0, rate: int = 44100, channels: int = 2, xing: bool = True
+) -> Path:
+    """MP3 through PyAV's LAME. With xing=True (as encoders do) an Info header holds the frame
+    count; without it the only length is an estimate from the file size."""
+    options = {} if xing else {"write_xing": "0"}
+    return _encode_av(path, "mp3", "libmp3lame", seconds, rate, channels, options)
+
+
+def make_mp2(path: Path, seconds: float = 1.0, rate: int = 44100, channels: int = 2) -> Path:
+    """MPEG-1 layer II: an MPEG audio stream that is not MP3."""
+    return _encode_av(path, "mp2", "mp2", seconds, rate, channels)
 
 
 def make_m4a(
@@ -109,14 +126,35 @@ def _frames(samples: np.ndarray, rate: int, layout: str, sample_format: str, siz
     yield from resampler.resample(None)
 
 
-def make_cover(path: Path, size: int | tuple[int, int] = 1000, mode: str = "RGB",
-               fmt: str = "JPEG") -> Path:
+def make_video_mp4(path: Path, seconds: float = 1.0) -> Path:
+    """An MP4 holding a small MPEG-4 video track and an AAC audio track."""
+    rate = 44100
+    with av.open(str(path), "w", format="mp4") as out:
+        video = out.add_stream("mpeg4", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
+        audio = out.add_stream("aac", rate=rate, layout="stereo")
+        for index in range(round(seconds * 10)):
+            picture = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+            picture.pts = index
+            out.mux(video.encode(picture))
+        out.mux(video.encode(None))
+        for frame in _frames(tone(seconds, rate, 2), rate, "stereo", "fltp", 1024):
+            out.mux(audio.encode(frame))
+        out.mux(audio.encode(None))
+    return path
+
+
+def make_cover(
+    path: Path, size: int | tuple[int, int] = 1000, mode: str = "RGB", fmt: str = "JPEG"
+) -> Path:
     """A cover image: a gradient (so JPEG/PNG compress to a realistic size) in any Pillow mode."""
     width, height = (size, size) if isinstance(size, int) else size
-    gradient = Image.linear_gradient("L").resize((width, height))
-    image = Image.merge("RGB", (gradient, gradient.transpose(Image.Transpose.ROTATE_90),
-                                gradient.transpose(Image.Transpose.FLIP_TOP_BOTTOM)))
-    image.convert(mode).save(path, format=fmt)
+    gradient = Image.linear_gradient("L")
+    turns = (None, Image.Transpose.ROTATE_90, Image.Transpose.FLIP_TOP_BOTTOM)
+    bands = [
+        (gradient.transpose(turn) if turn else gradient).resize((width, height)) for turn in turns
+    ]
+    Image.merge("RGB", bands).convert(mode).save(path, format=fmt)
     return path
 
 
