@@ -137,6 +137,10 @@ class StoreNotMigrated(Unavailable):
     pass
 
 
+class MailUnavailable(Unavailable):
+    """The mail was not handed over: SMTP server unreachable or refusing, outbox unwritable."""
+
+
 class StorageError(Unavailable):
     """An object-store failure. ``transient`` says whether retrying may help."""
 

@@ -35,7 +35,7 @@ def stdout_console():  # type: ignore[no-untyped-def]
 def stderr_console():  # type: ignore[no-untyped-def]
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def say(message: str) -> None:
