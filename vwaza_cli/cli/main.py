@@ -9,7 +9,18 @@ import typer
 from typer.core import TyperGroup
 
 from vwaza_cli import __version__
-from vwaza_cli.cli import admin, auth, clicks, daemon, db, jobs, release, review, track
+from vwaza_cli.cli import (
+    admin,
+    auth,
+    catalog,
+    clicks,
+    daemon,
+    db,
+    jobs,
+    release,
+    review,
+    track,
+)
 from vwaza_cli.cli.output import report_error, report_internal
 from vwaza_cli.errors import VwazaError
 
@@ -71,6 +82,7 @@ app.add_typer(release.app, name="release")
 app.add_typer(track.app, name="track")
 app.add_typer(review.app, name="review")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(catalog.app, name="catalog")
 app.add_typer(daemon.app, name="daemon")
 
 

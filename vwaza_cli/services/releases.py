@@ -214,11 +214,7 @@ def submit(ctx: Context, release_id: str) -> dict[str, Any]:
                 f"release {release.id[:8]} is {status}: only DRAFT or REJECTED releases can be "
                 "submitted"
             )
-        missing = []
-        if db.count_tracks(session, release.id) == 0:
-            missing.append("at least one track (`vwaza track add`)")
-        if not release.cover_art:
-            missing.append("cover art (`vwaza release cover`)")
+        missing = missing_for_submit(db.count_tracks(session, release.id), bool(release.cover_art))
         if missing:
             raise IncompleteRelease(
                 f"release {release.id[:8]} is incomplete: it needs {' and '.join(missing)}"
@@ -228,6 +224,16 @@ def submit(ctx: Context, release_id: str) -> dict[str, Any]:
         release.submitted_at = clock.now()
         advance_if_uploaded(session, release)
         return release_view(release)
+
+
+def missing_for_submit(track_count: int, has_cover: bool) -> list[str]:
+    """The completeness rule: what a release still needs before it can be submitted."""
+    missing = []
+    if track_count == 0:
+        missing.append("at least one track (`vwaza track add`)")
+    if not has_cover:
+        missing.append("cover art (`vwaza release cover`)")
+    return missing
 
 
 def _set_status(release: Any, status: str) -> None:

@@ -109,3 +109,34 @@ def discard(paths: Iterable[str | Path]) -> int:
 
 def is_staged_path(settings: Settings, path: str | None) -> bool:
     return bool(path) and Path(str(path)).parent == settings.spool_dir
+
+
+def download_in(
+    settings: Settings, url: str, on_bytes: Callable[[int], None] | None = None
+) -> StagedFile:
+    """Stream an http(s) file (an exported storage URL) into the spool, hashing as it goes."""
+    import httpx
+
+    temp = incoming_dir(settings) / f"{uuid.uuid4()}.part"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with httpx.stream("GET", url, timeout=60.0, follow_redirects=True) as response:
+            if response.status_code != 200:
+                raise InvalidMedia(f"{url}: the server answered HTTP {response.status_code}")
+            with temp.open("xb") as writer:
+                for block in response.iter_bytes(CHUNK):
+                    writer.write(block)
+                    digest.update(block)
+                    size += len(block)
+                    if on_bytes:
+                        on_bytes(len(block))
+                writer.flush()
+                os.fsync(writer.fileno())
+    except httpx.HTTPError as exc:
+        temp.unlink(missing_ok=True)
+        raise InvalidMedia(f"{url}: cannot download it ({type(exc).__name__})") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return StagedFile(temp, digest.hexdigest(), size)

@@ -1,7 +1,8 @@
 """Taking a user's file in: stage it durably, check it, and describe its upload job.
 
 Shared by `track add`, `release cover` and catalog import, so every path into the spool
-follows the same rules.
+follows the same rules: copy first (hashing), then check the copy (the bytes checked are
+the bytes uploaded), then rename it into the spool under its job's ID.
 """
 
 from __future__ import annotations
@@ -15,55 +16,77 @@ from vwaza_cli.errors import InvalidMedia
 from vwaza_cli.services import spool
 from vwaza_cli.settings import Settings
 
+AUDIO = "audio"
+IMAGE = "image"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A checked copy still in ``spool/.incoming``: nothing refers to it yet."""
+
+    temp: spool.StagedFile
+    info: Any  # media.AudioInfo | media.ImageInfo
+
+    def commit(self, settings: Settings, spool_name: str) -> Accepted:
+        final = spool.commit(settings, self.temp, f"{spool_name}.{self.info.extension}")
+        return Accepted(final, self.info, tuple(self.info.warnings))
+
+    def discard(self) -> None:
+        spool.discard([self.temp.path])
+
 
 @dataclass(frozen=True)
 class Accepted:
     staged: spool.StagedFile  # committed into the spool, named by ID
-    info: Any  # media.AudioInfo | media.ImageInfo
+    info: Any
     warnings: tuple[str, ...]
 
 
-def _checked_copy(
+def _inspector(kind: str) -> Callable[[Path], Any]:
+    from vwaza_cli.media import inspect_audio, inspect_image
+
+    return inspect_audio if kind == AUDIO else inspect_image
+
+
+def check_copy(
     settings: Settings,
-    source: Path,
-    inspect: Callable[[Path], Any],
-    on_bytes: Callable[[int], None] | None,
-) -> tuple[spool.StagedFile, Any]:
-    """Copy first, then check the copy: the bytes checked are the bytes uploaded."""
+    source: str | Path,
+    kind: str,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Checked:
+    """Copy ``source`` (a path, or an http(s) URL) into the spool's incoming folder and check
+    it; a refused file leaves nothing behind and is named as the user gave it."""
     from vwaza_cli.media import display_name
 
-    staged = spool.copy_in(settings, source, on_bytes)
+    remote = isinstance(source, str) and source.startswith(("https://", "http://"))
+    if remote:
+        temp = spool.download_in(settings, str(source), on_bytes)
+    else:
+        temp = spool.copy_in(settings, Path(source), on_bytes)
     try:
-        info = inspect(staged.path)
+        info = _inspector(kind)(temp.path)
     except InvalidMedia as exc:
-        staged.path.unlink(missing_ok=True)
+        temp.path.unlink(missing_ok=True)
         reason = exc.message.split(": ", 1)[-1]
-        raise InvalidMedia(f"{display_name(source)}: {reason}") from None
+        shown = str(source) if remote else display_name(Path(source))
+        raise InvalidMedia(f"{shown}: {reason}") from None
     except BaseException:
-        staged.path.unlink(missing_ok=True)
+        temp.path.unlink(missing_ok=True)
         raise
-    return staged, info
+    return Checked(temp, info)
 
 
 def accept_audio(
     settings: Settings, source: Path, spool_name: str, on_bytes: Callable[[int], None] | None = None
 ) -> Accepted:
     """``spool_name`` is the ID the staged copy is named after (no extension)."""
-    from vwaza_cli.media import inspect_audio
-
-    staged, info = _checked_copy(settings, source, inspect_audio, on_bytes)
-    final = spool.commit(settings, staged, f"{spool_name}.{info.extension}")
-    return Accepted(final, info, tuple(info.warnings))
+    return check_copy(settings, source, AUDIO, on_bytes).commit(settings, spool_name)
 
 
 def accept_image(
     settings: Settings, source: Path, spool_name: str, on_bytes: Callable[[int], None] | None = None
 ) -> Accepted:
-    from vwaza_cli.media import inspect_image
-
-    staged, info = _checked_copy(settings, source, inspect_image, on_bytes)
-    final = spool.commit(settings, staged, f"{spool_name}.{info.extension}")
-    return Accepted(final, info, tuple(info.warnings))
+    return check_copy(settings, source, IMAGE, on_bytes).commit(settings, spool_name)
 
 
 def audio_key(release_id: str, track_id: str, accepted: Accepted) -> str:
@@ -74,7 +97,7 @@ def cover_key(release_id: str, accepted: Accepted) -> str:
     return f"cover/{release_id}/{accepted.staged.sha256}.{accepted.info.extension}"
 
 
-def new_job(
+def job_row(
     settings: Settings,
     *,
     job_id: str,
@@ -84,19 +107,39 @@ def new_job(
     track_id: str | None,
     accepted: Accepted,
     key: str,
-) -> Any:
-    from vwaza_cli.db.models import JobType, UploadJob
+) -> dict[str, Any]:
+    """An upload job as a plain row (the model and bulk inserts both take it)."""
+    from vwaza_cli import clock
 
-    return UploadJob(
-        id=job_id,
-        target_id=target_id,
-        release_id=release_id,
-        track_id=track_id,
-        type=JobType(job_type),
-        local_path=str(accepted.staged.path),
-        sha256=accepted.staged.sha256,
-        size=accepted.staged.size,
-        content_type=accepted.info.content_type,
-        object_key=key,
-        machine_id=settings.machine_id,
-    )
+    moment = clock.now()
+    return {
+        "id": job_id,
+        "target_id": target_id,
+        "release_id": release_id,
+        "track_id": track_id,
+        "type": job_type,
+        "local_path": str(accepted.staged.path),
+        "sha256": accepted.staged.sha256,
+        "size": accepted.staged.size,
+        "content_type": accepted.info.content_type,
+        "object_key": key,
+        "machine_id": settings.machine_id,
+        "status": "PENDING",
+        "retry_count": 0,
+        "attempts": 0,
+        "error_log": None,
+        "next_attempt_at": moment,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "created_at": moment,
+        "updated_at": moment,
+        "completed_at": None,
+    }
+
+
+def new_job(settings: Settings, **fields: Any) -> Any:
+    from vwaza_cli.db.models import JobStatus, JobType, UploadJob
+
+    row = job_row(settings, **fields)
+    row["type"], row["status"] = JobType(row["type"]), JobStatus(row["status"])
+    return UploadJob(**row)

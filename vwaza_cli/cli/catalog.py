@@ -1,0 +1,138 @@
+"""`vwaza catalog`: import and export whole catalogs (labels, CI pipelines)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vwaza_cli.cli import output
+from vwaza_cli.cli.common import context
+from vwaza_cli.cli.options import Json, json_mode
+
+app = typer.Typer(help="Import and export whole catalogs (JSON or CSV).", no_args_is_help=True)
+
+
+class _Bar:
+    """A rich progress bar on stderr: files staged, bytes, releases written."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=output.stderr_console(),
+            transient=True,
+        )
+        self.bytes = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            console=self.progress.console,
+            transient=True,
+        )
+        self.files = self.written = self.size = None
+
+    def begin(self, files: int, total_bytes: int, releases: int) -> None:
+        self.progress.start()
+        self.files = self.progress.add_task("files checked", total=files)
+        self.size = self.progress.add_task("bytes staged", total=total_bytes or None)
+        self.written = self.progress.add_task("releases written", total=releases)
+
+    def file_done(self, size: int) -> None:
+        self.progress.advance(self.files)
+        self.progress.advance(self.size, size)
+
+    def release_done(self) -> None:
+        self.progress.advance(self.written)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _progress() -> _Bar | None:
+    if json_mode.get() or not sys.stderr.isatty():
+        return None
+    return _Bar()
+
+
+def _render(report: dict[str, Any]) -> None:
+    rows = [
+        [
+            output.escape(r["external_id"] or ""),
+            output.escape(r["title"]),
+            output.escape((r["id"] or "")[:8]),
+            output.status_text(r["status"]),
+            str(r["tracks"]),
+            output.escape(r["result"]),
+        ]
+        for r in report["releases"]
+    ]
+    output.table(["external id", "title", "id", "status", "tracks", "result"], rows)
+    if "would_create" in report:
+        output.say(f"dry run: {report['would_create']} to create, {report['would_skip']} to skip")
+    else:
+        output.say(f"{report['created']} created, {report['skipped']} skipped")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A .json or .csv catalog file.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and show what would happen; write nothing.")
+    ] = False,
+    submit: Annotated[
+        bool, typer.Option("--submit", help="Submit every imported release for review.")
+    ] = False,
+    json: Json = False,
+) -> None:
+    """Import a catalog: validate everything first, then one transaction per release.
+
+    Example: vwaza catalog import releases.json --dry-run --json
+    """
+    from vwaza_cli.services import catalog
+
+    bar = _progress()
+    try:
+        report = catalog.import_catalog(
+            context(), file, dry_run=dry_run, submit_all=submit, progress=bar
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    output.emit(report, _render)
+
+
+@app.command()
+def export(
+    output_file: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here (.json or .csv) instead of stdout."),
+    ] = None,
+    json: Json = False,
+) -> None:
+    """Export your releases (an admin: everyone's) in the import format.
+
+    Example: vwaza catalog export --output catalog.json
+    """
+    from vwaza_cli.services import catalog, catalog_format
+
+    document = catalog.export_catalog(context())
+    if output_file is None:
+        sys.stdout.write(catalog_format.render_catalog(document, "json"))
+        return
+    catalog_format.write_catalog(document, output_file)
+    summary = {"output": str(output_file), "releases": len(document["releases"])}
+    output.emit(summary, output.done(f"wrote {summary['releases']} release(s) to {output_file}"))

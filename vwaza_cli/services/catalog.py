@@ -1,0 +1,510 @@
+"""Catalog import and export (shared/spec/catalog.md), on the same rules as `release` and
+`track`: the same text, ISRC, media and completeness checks, the same staging.
+
+Import validates everything first and reports every problem at once; only a clean catalog
+writes anything. Files are copied into the spool's incoming folder and checked during
+validation (each file is read once for the copy, once more from the page cache to decode);
+then each release is written in its own transaction, with plain-row bulk inserts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from vwaza_cli import clock
+from vwaza_cli.errors import InvalidInput, VwazaError
+from vwaza_cli.services import uploads
+from vwaza_cli.services.accounts import Actor, current_actor
+from vwaza_cli.services.catalog_format import (
+    Collector,
+    ReleaseEntry,
+    TrackEntry,
+    read_catalog,
+)
+from vwaza_cli.services.context import Context
+from vwaza_cli.services.releases import clean_text, missing_for_submit
+from vwaza_cli.services.tracks import normalise_isrc
+
+CHECK_WORKERS = 4
+
+
+class ImportProgress(Protocol):
+    def begin(self, files: int, total_bytes: int, releases: int) -> None: ...
+    def file_done(self, size: int) -> None: ...
+    def release_done(self) -> None: ...
+
+
+class _Silent:
+    def begin(self, files: int, total_bytes: int, releases: int) -> None:
+        pass
+
+    def file_done(self, size: int) -> None:
+        pass
+
+    def release_done(self) -> None:
+        pass
+
+
+@dataclass
+class Plan:
+    """One release of the catalog, resolved: who owns it, whether it exists already."""
+
+    entry: ReleaseEntry
+    artist_id: str | None = None
+    existing: Any | None = None
+    submit: bool = False
+    isrcs: dict[int, str | None] = field(default_factory=dict)
+    checked: dict[str, uploads.Checked] = field(default_factory=dict)  # source -> copy
+
+    @property
+    def to_create(self) -> bool:
+        return self.existing is None
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _resolve_artists(ctx: Context, actor: Actor, plans: list[Plan], problems: Collector) -> None:
+    from vwaza_cli.db import catalog as db
+
+    wanted = [p.entry.artist_email for p in plans if p.entry.artist_email]
+    with ctx.tx() as session:
+        users = db.users_by_email(session, wanted)
+    for plan in plans:
+        email = plan.entry.artist_email
+        if not actor.is_admin:
+            if email and email.lower() != actor.email.lower():
+                problems.add(
+                    plan.entry.label,
+                    None,
+                    "artist_email",
+                    "you may import only your own releases (leave artist_email out)",
+                )
+            plan.artist_id = actor.id
+            continue
+        if not email:
+            problems.add(
+                plan.entry.label,
+                None,
+                "artist_email",
+                "required when an admin imports: whose release is it?",
+            )
+            continue
+        user = users.get(email.lower())
+        if user is None or str(user.role) != "ARTIST":
+            problems.add(plan.entry.label, None, "artist_email", f"no artist with email {email}")
+            continue
+        plan.artist_id = user.id
+
+
+def _find_existing(ctx: Context, plans: list[Plan]) -> None:
+    from vwaza_cli.db import catalog as db
+
+    with ctx.tx() as session:
+        rows = db.existing_releases(session, [p.artist_id for p in plans if p.artist_id])
+    by_external = {(r[1], r[2]): r for r in rows if r[2]}
+    by_title = {(r[1], r[3]): r for r in rows}
+    for plan in plans:
+        if plan.artist_id is None:
+            continue
+        entry = plan.entry
+        if entry.external_id:
+            plan.existing = by_external.get((plan.artist_id, entry.external_id))
+        elif entry.title:
+            plan.existing = by_title.get((plan.artist_id, entry.title))
+
+
+def _check_duplicates(plans: list[Plan], problems: Collector) -> None:
+    seen: set[tuple[Any, ...]] = set()
+    for plan in plans:
+        entry = plan.entry
+        key = (
+            (plan.artist_id, "id", entry.external_id)
+            if entry.external_id
+            else (plan.artist_id, "title", entry.title)
+        )
+        if key in seen:
+            field_name = "external_id" if entry.external_id else "title"
+            problems.add(entry.label, None, field_name, "appears twice in this catalog")
+        seen.add(key)
+
+
+def _check_text(plan: Plan, problems: Collector) -> None:
+    entry = plan.entry
+    for name, limit in (("title", 300), ("genre", 100)):
+        value = getattr(entry, name)
+        if value is None:
+            problems.add(entry.label, None, name, "required")
+            continue
+        try:
+            setattr(entry, name, clean_text(value, name, limit))
+        except InvalidInput as exc:
+            problems.add(entry.label, None, name, exc.message)
+
+
+def _check_tracks(plan: Plan, problems: Collector) -> None:
+    entry = plan.entry
+    orders = [t.order for t in entry.tracks if t.order is not None]
+    for track in entry.tracks:
+        where = track.order
+        if track.title is None:
+            problems.add(entry.label, where, "title", "required")
+        else:
+            try:
+                track.title = clean_text(track.title, "title", 300)
+            except InvalidInput as exc:
+                problems.add(entry.label, where, "title", exc.message)
+        if track.file is None:
+            problems.add(entry.label, where, "file", "required")
+        if track.order is not None and (track.order < 1 or orders.count(track.order) > 1):
+            reason = "is used by another track" if track.order >= 1 else "must be 1 or more"
+            problems.add(entry.label, where, "order", f"{track.order} {reason}")
+        try:
+            plan.isrcs[id(track)] = normalise_isrc(track.isrc)
+        except InvalidInput as exc:
+            problems.add(entry.label, where, "isrc", exc.message)
+    if (
+        orders
+        and len(set(orders)) == len(orders)
+        and sorted(orders) != list(range(1, len(orders) + 1))
+    ):
+        problems.add(
+            entry.label, None, "order", f"track orders must run 1..{len(orders)} without gaps"
+        )
+
+
+def _check_submit(plan: Plan, problems: Collector) -> None:
+    if not plan.submit:
+        return
+    for need in missing_for_submit(len(plan.entry.tracks), bool(plan.entry.cover_art)):
+        problems.add(
+            plan.entry.label, None, "submit", f"cannot submit: it needs {need.split(' (')[0]}"
+        )
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def resolve_source(catalog: Path, value: str) -> str | Path:
+    """A catalog's file reference: an absolute path, a path relative to the catalog's folder,
+    a file:// URL, or an http(s) URL (streamed down)."""
+    if value.startswith(("https://", "http://")):
+        return value
+    if value.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return Path(unquote(urlparse(value).path))
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else catalog.parent / path
+
+
+@dataclass(frozen=True)
+class _FileCheck:
+    plan: Plan
+    track: int | None  # order, None for the cover
+    field: str
+    source: str | Path
+    kind: str
+
+
+def _file_checks(catalog: Path, plans: Iterable[Plan]) -> list[_FileCheck]:
+    checks = []
+    for plan in plans:
+        entry = plan.entry
+        if entry.cover_art:
+            checks.append(
+                _FileCheck(
+                    plan, None, "cover_art", resolve_source(catalog, entry.cover_art), uploads.IMAGE
+                )
+            )
+        for track in entry.tracks:
+            if track.file:
+                checks.append(
+                    _FileCheck(
+                        plan,
+                        track.order,
+                        "file",
+                        resolve_source(catalog, track.file),
+                        uploads.AUDIO,
+                    )
+                )
+    return checks
+
+
+def _source_size(source: str | Path) -> int:
+    try:
+        return Path(source).stat().st_size if isinstance(source, Path) else 0
+    except OSError:
+        return 0
+
+
+def _run_file_checks(
+    ctx: Context,
+    checks: list[_FileCheck],
+    problems: Collector,
+    progress: ImportProgress,
+    dry_run: bool,
+) -> None:
+    """Copy and check every file (in parallel); a dry run checks and throws the copy away."""
+
+    def one(check: _FileCheck) -> tuple[_FileCheck, uploads.Checked | None, str | None]:
+        try:
+            checked = uploads.check_copy(ctx.settings, check.source, check.kind)
+        except VwazaError as exc:
+            return check, None, exc.message
+        finally:
+            progress.file_done(_source_size(check.source))
+        if dry_run:
+            checked.discard()
+            return check, None, None
+        return check, checked, None
+
+    with ThreadPoolExecutor(max_workers=CHECK_WORKERS) as pool:
+        for check, checked, error in pool.map(one, checks):
+            if error is not None:
+                problems.add(check.plan.entry.label, check.track, check.field, error)
+            elif checked is not None:
+                check.plan.checked[_key(check)] = checked
+
+
+def _key(check: _FileCheck) -> str:
+    return f"{check.field}:{check.track}:{check.source}"
+
+
+def _discard_all(plans: Iterable[Plan]) -> None:
+    for plan in plans:
+        for checked in plan.checked.values():
+            checked.discard()
+        plan.checked.clear()
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+def import_catalog(
+    ctx: Context,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    submit_all: bool = False,
+    progress: ImportProgress | None = None,
+) -> dict[str, Any]:
+    progress = progress or _Silent()
+    actor = current_actor(ctx)
+    path = Path(path)
+    entries, problems = read_catalog(path)
+    plans = [Plan(entry, submit=entry.submit or submit_all) for entry in entries]
+    _resolve_artists(ctx, actor, plans, problems)
+    _find_existing(ctx, plans)
+    _check_duplicates(plans, problems)
+    creating = [p for p in plans if p.to_create]
+    for plan in creating:
+        _check_text(plan, problems)
+        _check_tracks(plan, problems)
+        _check_submit(plan, problems)
+    checks = _file_checks(path, creating) if not problems.problems else []
+    progress.begin(len(checks), sum(_source_size(c.source) for c in checks), len(creating))
+    try:
+        _run_file_checks(ctx, checks, problems, progress, dry_run)
+        problems.raise_if_any()
+        if dry_run:
+            return _dry_run_report(plans)
+        return _write_all(ctx, path, plans, progress)
+    finally:
+        _discard_all(plans)
+
+
+def _dry_run_report(plans: list[Plan]) -> dict[str, Any]:
+    rows = [_report_row(p, "would_create" if p.to_create else "would_skip") for p in plans]
+    return {
+        "would_create": sum(p.to_create for p in plans),
+        "would_skip": sum(not p.to_create for p in plans),
+        "releases": rows,
+    }
+
+
+def _report_row(plan: Plan, result: str, created: dict[str, Any] | None = None) -> dict[str, Any]:
+    existing = plan.existing
+    return {
+        "external_id": plan.entry.external_id,
+        "id": created["id"] if created else (existing[0] if existing else None),
+        "title": plan.entry.title,
+        "status": created["status"] if created else (str(existing[4]) if existing else None),
+        "tracks": len(plan.entry.tracks) if created or not existing else existing[5],
+        "result": result,
+    }
+
+
+def _write_all(
+    ctx: Context, path: Path, plans: list[Plan], progress: ImportProgress
+) -> dict[str, Any]:
+    rows = []
+    for plan in plans:
+        if not plan.to_create:
+            rows.append(_report_row(plan, "skipped"))
+            continue
+        created = _write_release(ctx, path, plan)
+        rows.append(_report_row(plan, "created" if created else "skipped", created))
+        progress.release_done()
+    return {
+        "created": sum(r["result"] == "created" for r in rows),
+        "skipped": sum(r["result"] == "skipped" for r in rows),
+        "releases": rows,
+    }
+
+
+def _write_release(ctx: Context, path: Path, plan: Plan) -> dict[str, Any] | None:
+    """Rename the release's checked copies into the spool, then one transaction for the
+    release, its tracks and its jobs. Returns None when someone created it meanwhile."""
+    from sqlalchemy.exc import IntegrityError
+
+    from vwaza_cli.db import catalog as db
+    from vwaza_cli.db.models import new_id
+
+    release_id = new_id()
+    committed: list[Path] = []
+
+    def accept(field_name: str, order: int | None, source: str) -> tuple[str, uploads.Accepted]:
+        job_id = new_id()
+        checked = plan.checked.pop(
+            _key(_FileCheck(plan, order, field_name, resolve_source(path, source), ""))
+        )
+        accepted = checked.commit(ctx.settings, job_id)
+        committed.append(accepted.staged.path)
+        return job_id, accepted
+
+    try:
+        release, tracks, jobs = _rows(ctx, plan, release_id, accept)
+        with ctx.tx() as session:
+            db.insert_release(session, release, tracks, jobs)
+    except IntegrityError:
+        _discard_paths(committed)
+        return None
+    except BaseException:
+        _discard_paths(committed)
+        raise
+    return release
+
+
+def _discard_paths(paths: list[Path]) -> None:
+    from vwaza_cli.services import spool
+
+    spool.discard(paths)
+
+
+def _rows(
+    ctx: Context,
+    plan: Plan,
+    release_id: str,
+    accept: Callable[[str, int | None, str], tuple[str, uploads.Accepted]],
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    from vwaza_cli.db.models import new_id
+
+    entry = plan.entry
+    moment = clock.now()
+    jobs, tracks = [], []
+    cover = None
+    if entry.cover_art:
+        job_id, accepted = accept("cover_art", None, entry.cover_art)
+        cover = str(accepted.staged.path)
+        jobs.append(
+            uploads.job_row(
+                ctx.settings,
+                job_id=job_id,
+                job_type="COVER_ART",
+                release_id=release_id,
+                target_id=release_id,
+                track_id=None,
+                accepted=accepted,
+                key=uploads.cover_key(release_id, accepted),
+            )
+        )
+    for track in entry.tracks:
+        track_id = new_id()
+        job_id, accepted = accept("file", track.order, track.file or "")
+        tracks.append(_track_row(plan, track, track_id, release_id, accepted, moment))
+        jobs.append(
+            uploads.job_row(
+                ctx.settings,
+                job_id=job_id,
+                job_type="AUDIO",
+                release_id=release_id,
+                target_id=track_id,
+                track_id=track_id,
+                accepted=accepted,
+                key=uploads.audio_key(release_id, track_id, accepted),
+            )
+        )
+    release = {
+        "id": release_id,
+        "artist_id": plan.artist_id,
+        "title": entry.title,
+        "genre": entry.genre,
+        "cover_art": cover,
+        "status": "PROCESSING" if plan.submit else "DRAFT",
+        "external_id": entry.external_id,
+        "rejection_reason": None,
+        "created_at": moment,
+        "updated_at": moment,
+        "submitted_at": moment if plan.submit else None,
+    }
+    return release, tracks, jobs
+
+
+def _track_row(
+    plan: Plan,
+    track: TrackEntry,
+    track_id: str,
+    release_id: str,
+    accepted: uploads.Accepted,
+    moment: Any,
+) -> dict[str, Any]:
+    return {
+        "id": track_id,
+        "release_id": release_id,
+        "title": track.title,
+        "audio_file": str(accepted.staged.path),
+        "duration": accepted.info.duration,
+        "position": track.order,
+        "isrc": plan.isrcs.get(id(track)),
+        "audio_format": accepted.info.format,
+        "created_at": moment,
+    }
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export_catalog(ctx: Context) -> dict[str, Any]:
+    """The caller's releases (an admin's: everyone's) in the import format, plus statuses."""
+    from vwaza_cli.db import catalog as db
+
+    actor = current_actor(ctx)
+    with ctx.tx() as session:
+        releases, tracks, emails = db.export_rows(session, None if actor.is_admin else actor.id)
+    by_release: dict[str, list[Any]] = {}
+    for track in tracks:
+        by_release.setdefault(track.release_id, []).append(track)
+    return {
+        "releases": [_export_release(r, emails[r.id], by_release.get(r.id, [])) for r in releases]
+    }
+
+
+def _export_release(release: Any, email: str, tracks: list[Any]) -> dict[str, Any]:
+    return {
+        "external_id": release.external_id,
+        "artist_email": email,
+        "title": release.title,
+        "genre": release.genre,
+        "cover_art": release.cover_art,
+        "submit": str(release.status) != "DRAFT",
+        "status": str(release.status),
+        "tracks": [
+            {"order": t.order, "title": t.title, "file": t.audio_file, "isrc": t.isrc}
+            for t in sorted(tracks, key=lambda t: t.order)
+        ],
+    }

@@ -1,0 +1,345 @@
+"""Reading catalog files (JSON or CSV, shared/spec/catalog.md) into plain entries, with every
+structural problem collected (never the first one only)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vwaza_cli.errors import InvalidCatalog
+
+RELEASE_KEYS = {"external_id", "artist_email", "title", "genre", "cover_art", "submit", "tracks"}
+TRACK_KEYS = {"order", "title", "file", "isrc"}
+IGNORED_KEYS = {"status", "id"}  # written by `catalog export`, ignored on import
+CSV_COLUMNS = (
+    "external_id",
+    "artist_email",
+    "title",
+    "genre",
+    "cover_art",
+    "submit",
+    "track_order",
+    "track_title",
+    "file",
+    "isrc",
+)
+_TRUE = {"true", "1", "yes", "y"}
+_FALSE = {"false", "0", "no", "n", ""}
+
+
+@dataclass(frozen=True)
+class Problem:
+    release: str
+    track: int | None
+    field: str
+    message: str
+
+    def line(self) -> str:
+        where = f"{self.release} track {self.track}" if self.track is not None else self.release
+        return f"{where} {self.field}: {self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "track": self.track,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+@dataclass
+class TrackEntry:
+    order: int | None
+    title: str | None
+    file: str | None
+    isrc: str | None
+
+
+@dataclass
+class ReleaseEntry:
+    external_id: str | None
+    artist_email: str | None
+    title: str | None
+    genre: str | None
+    cover_art: str | None
+    submit: bool
+    tracks: list[TrackEntry] = field(default_factory=list)
+    index: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.external_id or self.title or f"release #{self.index + 1}"
+
+
+class Collector:
+    """Problems found so far, reported all at once."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def add(self, release: str, track: int | None, field_name: str, message: str) -> None:
+        self.problems.append(Problem(release, track, field_name, message))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise catalog_error(self.source, self.problems)
+
+
+def catalog_error(source: Path, problems: list[Problem]) -> InvalidCatalog:
+    from vwaza_cli.media import display_name
+
+    error = InvalidCatalog(
+        f"{display_name(source)}: {len(problems)} problem{'s' if len(problems) != 1 else ''}",
+        [p.as_json() for p in problems],
+    )
+    error.details["lines"] = [p.line() for p in problems]
+    return error
+
+
+def read_catalog(path: Path) -> tuple[list[ReleaseEntry], Collector]:
+    """Parse a catalog; structural problems are collected, not raised (except unreadable)."""
+    collector = Collector(path)
+    text = _read_text(path, collector)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return _from_json(text, collector), collector
+    if suffix == ".csv":
+        return _from_csv(text, collector), collector
+    collector.add("catalog", None, "file", "use a .json or .csv catalog file")
+    collector.raise_if_any()
+    return [], collector
+
+
+def _read_text(path: Path, collector: Collector) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        collector.add("catalog", None, "file", "no such file")
+    except IsADirectoryError:
+        collector.add("catalog", None, "file", "is a folder, not a catalog file")
+    except UnicodeDecodeError:
+        collector.add("catalog", None, "file", "not UTF-8 text")
+    except OSError as exc:
+        collector.add("catalog", None, "file", f"cannot read it ({exc.strerror})")
+    collector.raise_if_any()
+    return ""
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+def _from_json(text: str, collector: Collector) -> list[ReleaseEntry]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        collector.add("catalog", None, "json", f"not valid JSON: {exc.msg} (line {exc.lineno})")
+        collector.raise_if_any()
+    if not isinstance(data, dict) or not isinstance(data.get("releases"), list):
+        collector.add("catalog", None, "releases", 'expected {"releases": [...]}')
+        collector.raise_if_any()
+    return [_json_release(i, raw, collector) for i, raw in enumerate(data["releases"])]
+
+
+def _json_release(index: int, raw: Any, collector: Collector) -> ReleaseEntry:
+    if not isinstance(raw, dict):
+        collector.add(f"release #{index + 1}", None, "release", "expected an object")
+        return ReleaseEntry(None, None, None, None, None, False, index=index)
+    entry = ReleaseEntry(
+        external_id=_text(raw, "external_id"),
+        artist_email=_text(raw, "artist_email"),
+        title=_text(raw, "title"),
+        genre=_text(raw, "genre"),
+        cover_art=_text(raw, "cover_art"),
+        submit=False,
+        index=index,
+    )
+    entry.submit = _flag(raw.get("submit", False), entry.label, collector)
+    _check_types(
+        raw,
+        ("external_id", "artist_email", "title", "genre", "cover_art"),
+        entry.label,
+        None,
+        collector,
+    )
+    _unknown_keys(raw, RELEASE_KEYS, entry.label, None, collector)
+    tracks = raw.get("tracks", [])
+    if not isinstance(tracks, list):
+        collector.add(entry.label, None, "tracks", "expected a list of tracks")
+        tracks = []
+    entry.tracks = [_json_track(entry.label, n, t, collector) for n, t in enumerate(tracks)]
+    return entry
+
+
+def _json_track(label: str, position: int, raw: Any, collector: Collector) -> TrackEntry:
+    if not isinstance(raw, dict):
+        collector.add(label, position + 1, "track", "expected an object")
+        return TrackEntry(position + 1, None, None, None)
+    order = raw.get("order", position + 1)
+    if isinstance(order, bool) or not isinstance(order, int):
+        collector.add(label, position + 1, "order", f"expected a whole number, got {order!r}")
+        order = None
+    track = TrackEntry(order, _text(raw, "title"), _text(raw, "file"), _text(raw, "isrc"))
+    where = order if order is not None else position + 1
+    _check_types(raw, ("title", "file", "isrc"), label, where, collector)
+    _unknown_keys(raw, TRACK_KEYS, label, where, collector)
+    return track
+
+
+def _text(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if isinstance(value, str):
+        return value.strip() or None
+    return None
+
+
+def _check_types(
+    raw: dict[str, Any], keys: tuple[str, ...], label: str, track: int | None, collector: Collector
+) -> None:
+    for key in keys:
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            collector.add(label, track, key, f"expected text, got {type(value).__name__}")
+
+
+def _unknown_keys(
+    raw: dict[str, Any], known: set[str], label: str, track: int | None, collector: Collector
+) -> None:
+    for key in sorted(set(raw) - known - IGNORED_KEYS):
+        collector.add(label, track, str(key), "unknown field (a typo?)")
+
+
+def _flag(value: Any, label: str, collector: Collector) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    collector.add(label, None, "submit", f"expected true or false, got {value!r}")
+    return False
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def _from_csv(text: str, collector: Collector) -> list[ReleaseEntry]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("title", "genre", "track_title", "file") if c not in header]
+    unknown = [c for c in header if c not in CSV_COLUMNS and c not in IGNORED_KEYS]
+    for column in missing:
+        collector.add("catalog", None, column, "missing CSV column")
+    for column in unknown:
+        collector.add("catalog", None, column, "unknown CSV column (a typo?)")
+    collector.raise_if_any()
+    releases: dict[tuple[str, ...], ReleaseEntry] = {}
+    for line_no, row in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        _csv_row(row, line_no, releases, collector)
+    return list(releases.values())
+
+
+def _csv_row(
+    row: dict[str, str],
+    line_no: int,
+    releases: dict[tuple[str, ...], ReleaseEntry],
+    collector: Collector,
+) -> None:
+    key = (
+        (row.get("external_id", ""),)
+        if row.get("external_id")
+        else (row.get("artist_email", "").lower(), row.get("title", ""))
+    )
+    entry = releases.get(key)
+    if entry is None:
+        entry = ReleaseEntry(
+            external_id=row.get("external_id") or None,
+            artist_email=row.get("artist_email") or None,
+            title=row.get("title") or None,
+            genre=row.get("genre") or None,
+            cover_art=row.get("cover_art") or None,
+            submit=_flag(
+                row.get("submit", ""),
+                row.get("external_id") or row.get("title") or f"line {line_no}",
+                collector,
+            ),
+            index=len(releases),
+        )
+        releases[key] = entry
+    elif (row.get("genre") or None, row.get("cover_art") or None) != (entry.genre, entry.cover_art):
+        collector.add(
+            entry.label,
+            None,
+            "genre",
+            f"line {line_no} repeats the release with other release columns",
+        )
+    if not (row.get("track_title") or row.get("file") or row.get("track_order")):
+        return  # a release row without a track
+    entry.tracks.append(_csv_track(entry, row, line_no, collector))
+
+
+def _csv_track(
+    entry: ReleaseEntry, row: dict[str, str], line_no: int, collector: Collector
+) -> TrackEntry:
+    raw_order = row.get("track_order", "")
+    order: int | None = len(entry.tracks) + 1
+    if raw_order:
+        try:
+            order = int(raw_order)
+        except ValueError:
+            collector.add(
+                entry.label,
+                len(entry.tracks) + 1,
+                "order",
+                f"line {line_no}: expected a whole number, got {raw_order!r}",
+            )
+            order = None
+    return TrackEntry(
+        order, row.get("track_title") or None, row.get("file") or None, row.get("isrc") or None
+    )
+
+
+# --- writing (export) ----------------------------------------------------------------------
+
+
+def render_catalog(document: dict[str, Any], fmt: str) -> str:
+    """The export document as JSON, or as CSV with one row per track."""
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, "status"])
+    for release in document["releases"]:
+        head = [
+            release["external_id"] or "",
+            release["artist_email"],
+            release["title"],
+            release["genre"],
+            release["cover_art"] or "",
+            "true" if release["submit"] else "false",
+        ]
+        tracks = release["tracks"] or [None]
+        for track in tracks:
+            tail = (
+                ["", "", "", ""]
+                if track is None
+                else [track["order"], track["title"], track["file"], track["isrc"] or ""]
+            )
+            writer.writerow([*head, *tail, release["status"]])
+    return buffer.getvalue()
+
+
+def write_catalog(document: dict[str, Any], path: Path) -> None:
+    """Write atomically: a reader never sees half a catalog."""
+    import os
+
+    fmt = "csv" if path.suffix.lower() == ".csv" else "json"
+    temp = path.with_name(f".{path.name}.tmp")
+    with temp.open("w", encoding="utf-8", newline="") as out:
+        out.write(render_catalog(document, fmt))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, path)
