@@ -16,6 +16,7 @@ from vwaza_cli.cli import (
     clicks,
     daemon,
     db,
+    doctor,
     jobs,
     release,
     review,
@@ -75,6 +76,7 @@ def root(
 
 
 app.command("init")(db.init)
+app.command("doctor")(doctor.doctor)
 app.add_typer(db.app, name="db")
 app.add_typer(auth.app, name="auth")
 app.add_typer(admin.app, name="admin")

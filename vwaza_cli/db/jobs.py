@@ -267,3 +267,13 @@ def status_of_paths(session: Session, paths: Sequence[str]) -> dict[str, str]:
         )
         found.update((path, JobStatus(status).value) for path, status in rows)
     return found
+
+
+def overdue_count(session: Session, machine_id: str, before: datetime) -> int:
+    """Jobs that should have moved by now: due long ago, or holding a long-expired lease."""
+    waiting = sa.and_(UploadJob.status == JobStatus.PENDING, UploadJob.next_attempt_at < before)
+    stuck = sa.and_(UploadJob.status == JobStatus.UPLOADING, UploadJob.lease_expires_at < before)
+    statement = sa.select(sa.func.count()).where(
+        UploadJob.machine_id == machine_id, sa.or_(waiting, stuck)
+    )
+    return session.scalar(statement) or 0

@@ -96,6 +96,17 @@ def _smtp_transaction(smtp: SmtpSettings, message: EmailMessage, *, deliver: boo
         ) from exc
 
 
+def check_connection(smtp: SmtpSettings) -> None:
+    """Connect, encrypt and log in as configured, then quit (`vwaza doctor`)."""
+    try:
+        with _session(smtp) as client:
+            client.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailUnavailable(
+            f"cannot reach SMTP at {smtp.host}:{smtp.port} ({_reason(exc)})"
+        ) from exc
+
+
 def _session(smtp: SmtpSettings) -> smtplib.SMTP:
     """Connected, encrypted as configured, logged in. Never falls back to plain text."""
     if smtp.user and smtp.security == "none" and smtp.host.lower() not in LOOPBACK_HOSTS:

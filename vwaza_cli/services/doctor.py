@@ -1,0 +1,216 @@
+"""`vwaza doctor`: check everything a user can get wrong, and say how to fix each thing."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+from vwaza_cli import clock
+from vwaza_cli.errors import VwazaError
+from vwaza_cli.settings import Settings, load_settings
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+MIN_FREE_BYTES = 500 * 1024 * 1024
+STUCK_AFTER = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+def run_checks() -> dict[str, Any]:
+    """Every check, in the order a user would fix things; never raises."""
+    try:
+        settings = load_settings()
+    except VwazaError as exc:
+        failed = Check("config", FAIL, exc.message, "fix or remove the config file")
+        return _report([failed])
+    checks = [_config(settings)]
+    store = _store(settings)
+    checks.append(store)
+    checks.append(_spool(settings))
+    checks.append(_storage(settings))
+    checks.append(_smtp(settings))
+    if store.status == OK:
+        checks.extend(_queue_checks(settings))
+    return _report(checks)
+
+
+def _report(checks: list[Check]) -> dict[str, Any]:
+    return {"ok": all(c.status != FAIL for c in checks), "checks": [asdict(c) for c in checks]}
+
+
+def _guarded(name: str, fix: str, probe: Callable[[], Check]) -> Check:
+    try:
+        return probe()
+    except VwazaError as exc:
+        return Check(name, FAIL, exc.message, fix)
+    except OSError as exc:
+        return Check(name, FAIL, f"{type(exc).__name__}: {exc}", fix)
+
+
+def _config(settings: Settings) -> Check:
+    if settings.config_found:
+        return Check("config", OK, f"{settings.config_file} is valid")
+    return Check("config", OK, f"no {settings.config_file}: defaults and environment in use")
+
+
+def _store(settings: Settings) -> Check:
+    from vwaza_cli.db import schema
+
+    def probe() -> Check:
+        revision = schema.current_revision(settings.database_url)
+        where = _where(settings)
+        if revision is None:
+            return Check("store", FAIL, f"{where} has no schema", "run `vwaza init`")
+        if revision != schema.HEAD_REVISION:
+            return Check(
+                "store",
+                FAIL,
+                f"{where} is at {revision}, needs {schema.HEAD_REVISION}",
+                "run `vwaza db upgrade`",
+            )
+        return Check("store", OK, f"{where} reachable, schema {revision}")
+
+    return _guarded("store", "check VWAZA_DATABASE_URL and that the database server runs", probe)
+
+
+def _where(settings: Settings) -> str:
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def _spool(settings: Settings) -> Check:
+    from vwaza_cli.services import spool
+
+    def probe() -> Check:
+        folder = spool.incoming_dir(settings)
+        probe_file = folder / f"doctor-{uuid.uuid4().hex}.part"
+        probe_file.write_bytes(b"vwaza doctor")
+        probe_file.unlink()
+        free = shutil.disk_usage(folder).free
+        detail = f"{settings.spool_dir} writable, {free / 2**30:.1f} GiB free"
+        if free < MIN_FREE_BYTES:
+            return Check("spool", FAIL, detail, "free disk space, or move VWAZA_HOME")
+        return Check("spool", OK, detail)
+
+    return _guarded("spool", f"make {settings.spool_dir} writable, or set VWAZA_HOME", probe)
+
+
+def _storage(settings: Settings) -> Check:
+    from vwaza_cli.storage import Timeouts, open_store
+
+    def probe() -> Check:
+        store = open_store(settings, timeouts=Timeouts(connect=5, read=10, write=10, pool=5))
+        try:
+            store.probe()
+        finally:
+            store.close()
+        where = (
+            settings.supabase_url if settings.storage == "supabase" else settings.local_storage_dir
+        )
+        return Check(
+            "storage",
+            OK,
+            f"{settings.storage} at {where}: probe object written and removed"
+            + (f", bucket {settings.bucket}" if settings.storage == "supabase" else ""),
+        )
+
+    fix = (
+        "check SUPABASE_URL, SUPABASE_KEY (a service key) and VWAZA_BUCKET"
+        if settings.storage == "supabase"
+        else f"make {settings.local_storage_dir} writable"
+    )
+    return _guarded("storage", fix, probe)
+
+
+def _smtp(settings: Settings) -> Check:
+    if settings.smtp is None:
+        return Check("smtp", OK, f"not configured: reset mail goes to {settings.outbox_dir}")
+    from vwaza_cli.services.mailer import check_connection
+
+    smtp = settings.smtp
+
+    def probe() -> Check:
+        check_connection(smtp)
+        return Check("smtp", OK, f"{smtp.host}:{smtp.port} ({smtp.security}) accepts us")
+
+    return _guarded("smtp", "check the VWAZA_SMTP_* settings", probe)
+
+
+def _queue_checks(settings: Settings) -> list[Check]:
+    from vwaza_cli.db import heartbeats, jobs
+    from vwaza_cli.db.engine import transaction
+    from vwaza_cli.services.daemon_status import ALIVE_WITHIN
+
+    moment = clock.now()
+    with transaction(settings.database_url) as session:
+        beats = [
+            b
+            for b in heartbeats.recent(session, moment - timedelta(days=7))
+            if b.machine_id == settings.machine_id
+        ]
+        counts = jobs.count_by_status(session, settings.machine_id)
+        stuck = jobs.overdue_count(session, settings.machine_id, moment - STUCK_AFTER)
+    return [_daemon_check(beats, moment, ALIVE_WITHIN, counts), _jobs_check(counts, stuck)]
+
+
+def _daemon_check(
+    beats: list[Any], moment: Any, alive_within: timedelta, counts: dict[str, int]
+) -> Check:
+    fix = "start `vwaza-daemon` (see docs/operations.md for the systemd unit)"
+    live = [
+        b for b in beats if b.stopped_at is None and moment - _aware(b.last_seen) <= alive_within
+    ]
+    if live:
+        age = (moment - _aware(live[0].last_seen)).total_seconds()
+        return Check("daemon", OK, f"{len(live)} alive (last heartbeat {age:.0f}s ago)")
+    waiting = counts["PENDING"] + counts["UPLOADING"]
+    if not beats:
+        detail = "no daemon has run on this machine"
+    else:
+        age = (moment - _aware(beats[0].last_seen)).total_seconds()
+        detail = f"no heartbeat for {age:.0f}s"
+    if waiting:
+        return Check("daemon", FAIL, f"{detail}; {waiting} upload(s) waiting", fix)
+    return Check("daemon", WARN, f"{detail}; nothing waiting", fix)
+
+
+def _jobs_check(counts: dict[str, int], stuck: int) -> Check:
+    if counts["FAILED"]:
+        return Check(
+            "jobs",
+            FAIL,
+            f"{counts['FAILED']} upload(s) FAILED (files kept)",
+            "see `vwaza jobs list --status FAILED`, fix the cause, then "
+            "`vwaza jobs retry --failed`",
+        )
+    if stuck:
+        return Check(
+            "jobs",
+            FAIL,
+            f"{stuck} upload(s) overdue by more than "
+            f"{STUCK_AFTER.total_seconds() / 60:.0f} minutes",
+            "check `vwaza daemon status` and the daemon's log",
+        )
+    return Check(
+        "jobs",
+        OK,
+        f"{counts['PENDING']} pending, {counts['UPLOADING']} uploading, "
+        f"{counts['COMPLETED']} completed",
+    )
+
+
+def _aware(moment: Any) -> Any:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
