@@ -77,6 +77,7 @@ def main() -> None:
 def _demo(folder: Path, env: dict[str, str]) -> None:
     import json
 
+    cover, tracks = _make_media(folder)
     _run(["vwaza", "init", "--admin-email", ADMIN[0], "--password-stdin"], env, ADMIN[1] + "\n")
     _run(
         [
@@ -98,8 +99,22 @@ def _demo(folder: Path, env: dict[str, str]) -> None:
     release = json.loads(
         _run(["vwaza", "release", "create", "Night Drive", "--genre", "Electronic", "--json"], env)
     )
+    short = release["id"][:8]
+    for number, path in enumerate(tracks, start=1):
+        _run(["vwaza", "track", "add", short, str(path), "--title", f"Tone {number}"], env)
+    _run(["vwaza", "release", "cover", short, str(cover)], env)
+    _run(["vwaza", "release", "submit", short], env)
     _run(["vwaza", "release", "list"], env)
-    print(f"\nDone: release {release['id'][:8]} is {release['status']}.")
+    _run(["vwaza-daemon", "--once"], env)
+    _run(["vwaza", "release", "show", short], env)
+    _run(["vwaza", "auth", "login", "--email", ADMIN[0], "--password-stdin"], env, ADMIN[1] + "\n")
+    _run(["vwaza", "review", "list"], env)
+    _run(["vwaza", "review", "approve", short], env)
+    _run(["vwaza", "release", "list", "--all"], env)
+    print(
+        f"\nDone: release {short} went from DRAFT to PUBLISHED; its files are in "
+        f"{folder / 'home' / 'data' / 'storage'}."
+    )
 
 
 if __name__ == "__main__":

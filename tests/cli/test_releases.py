@@ -149,7 +149,10 @@ def test_move_and_remove_keep_orders_one_to_n(ada: Cli, media: Media) -> None:
     assert [t["order"] for t in moved] == [1, 2, 3, 4]
     moved = ada.ok("track", "move", ids[3], "--to", "4")
     assert [t["title"] for t in moved] == ["1", "2", "3", "4"]
+    staged = Path(ada.ok("track", "list", release["id"])[1]["audio_file"])
+    assert staged.exists()
     ada.ok("track", "remove", ids[1])
+    assert not staged.exists()  # its staged file goes with it
     listed = ada.ok("track", "list", release["id"])
     assert [(t["order"], t["title"]) for t in listed] == [(1, "1"), (2, "3"), (3, "4")]
     assert ada("track", "move", ids[0], "--to", "9").exit_code == 6

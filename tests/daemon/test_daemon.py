@@ -199,3 +199,49 @@ def test_stored_objects_hold_exactly_the_files_bytes(
     }
     assert run_daemon("--once", *FAST_RETRIES).returncode == 0
     assert {k: v[1] for k, v in on_supabase.objects().items()} == sources
+
+
+def test_an_outage_backs_off_and_everything_completes_after(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    stage_release(ada, media, tracks=3, seconds=0.2)
+    on_supabase.faults.fail_next(12, 503, method="POST")
+    done = run_daemon("--once", "--max-attempts", "30", *FAST_RETRIES)
+    assert done.returncode == 0, done.stderr
+    _assert_all_uploaded(on_supabase, env)
+    jobs = job_rows()
+    assert sum(j["retry_count"] for j in jobs) == 12  # one counted failure per refused request
+    posts = [r for r in on_supabase.requests if r.method == "POST" and "/object/" in r.path]
+    assert len(posts) == 12 + len(jobs)  # no request the outage did not answer was wasted
+    assert done.stderr.count("retry ") == 12
+
+
+def test_export_with_storage_urls_imports_into_an_empty_store(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import json
+
+    from tests.conftest import sign_up
+
+    stage_release(ada, media, tracks=2)
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    exported = tmp_path / "export.json"
+    ada.ok("catalog", "export", "--output", str(exported))
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    assert document["releases"][0]["tracks"][0]["file"].startswith("http://127.0.0.1")
+
+    fresh = tmp_path / "fresh"
+    monkeypatch.setenv("VWAZA_HOME", str(fresh))
+    monkeypatch.setenv("VWAZA_DATABASE_URL", f"sqlite:///{fresh / 'fresh.db'}")
+    monkeypatch.setenv("VWAZA_BUCKET", "second-bucket")
+    cli = Cli()
+    cli.ok("init")
+    token = sign_up(cli, "ada@example.com", "Ada")
+    report = cli.ok("catalog", "import", str(exported), token=token)
+    assert (report["created"], report["releases"][0]["status"]) == (1, "PROCESSING")
+    staged = {j["sha256"] for j in cli.ok("jobs", "list", token=token)}
+    assert staged == {j["sha256"] for j in document_jobs(on_supabase)}
+
+
+def document_jobs(server: StorageServer) -> list[dict]:
+    return [{"sha256": sha} for _, sha in server.objects().values()]

@@ -127,7 +127,7 @@ def fields(pairs: list[tuple[str, Any]]) -> None:
     console = stdout_console()
     width = max(len(name) for name, _ in pairs)
     for name, value in pairs:
-        console.print(f"[bold]{name.ljust(width)}[/]  {value}")
+        console.print(f"[bold]{name.ljust(width)}[/]  {value}", soft_wrap=True)
 
 
 def show_user(user: dict[str, Any]) -> None:
