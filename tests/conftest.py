@@ -201,6 +201,17 @@ def people(cli: Cli) -> dict[str, str]:
     return tokens
 
 
+@pytest.fixture
+def ada(initialised: Cli, people: dict[str, str]) -> Cli:
+    """The artist Ada, logged in."""
+    return initialised.as_user(people["ada"])
+
+
+@pytest.fixture
+def admin(initialised: Cli, people: dict[str, str]) -> Cli:
+    return initialised.as_user(people["admin"])
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     url, explicit = testdb.pg_server_url()
     return f"vwaza: PostgreSQL tests on {url} ({'required' if explicit else 'if reachable'})"

@@ -92,16 +92,6 @@ def write_csv(folder: Path, name: str, document: dict) -> Path:
     return path
 
 
-@pytest.fixture
-def ada(initialised: Cli, people: dict[str, str]) -> Cli:
-    return initialised.as_user(people["ada"])
-
-
-@pytest.fixture
-def admin(initialised: Cli, people: dict[str, str]) -> Cli:
-    return initialised.as_user(people["admin"])
-
-
 def test_a_good_catalog_imports_release_by_release(ada: Cli, label: Path, env: Path) -> None:
     report = ada.ok("catalog", "import", str(write(label, "c.json", good_catalog())))
     assert (report["created"], report["skipped"]) == (2, 0)
@@ -155,9 +145,7 @@ def test_every_problem_is_reported_at_once_and_nothing_is_written(
     assert outcome.exit_code == 6
     lines = outcome.stderr.splitlines()
     assert lines[0].startswith("error: ")
-    assert lines[0].endswith(
-        "bad.json: 5 problems"
-    )
+    assert lines[0].endswith("bad.json: 5 problems")
     assert "  LBL-0001 track 1 order: 1 is used by another track" in lines
     assert "  LBL-0002 colour: unknown field (a typo?)" in lines
     assert "  LBL-0003 title: required" in lines

@@ -24,3 +24,11 @@ def test_first_screen_holds_a_demo_and_a_test_command() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     _, tests = _readme_commands()
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_readme_links_point_at_files_that_exist() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#]+)\)", text)
+    assert links
+    missing = [link for link in links if not (ROOT / link).exists()]
+    assert missing == []

@@ -9,16 +9,6 @@ import pytest
 from tests.conftest import Cli, Media, spool_files, store_snapshot
 
 
-@pytest.fixture
-def ada(initialised: Cli, people: dict[str, str]) -> Cli:
-    return initialised.as_user(people["ada"])
-
-
-@pytest.fixture
-def admin(initialised: Cli, people: dict[str, str]) -> Cli:
-    return initialised.as_user(people["admin"])
-
-
 def _release(cli: Cli, title: str = "Night Drive") -> dict:
     return cli.ok("release", "create", title, "--genre", "Electronic")
 
@@ -202,6 +192,24 @@ def test_missing_file_and_folder_are_refused(ada: Cli, media: Media, env: Path) 
     release = _release(ada)
     assert ada("track", "add", release["id"], str(media.folder / "nope.wav")).exit_code == 6
     assert ada("track", "add", release["id"], str(media.folder)).exit_code == 6
+    assert spool_files(env) == []
+
+
+def test_fifos_devices_and_symlink_loops_are_refused_without_hanging(
+    ada: Cli, media: Media, env: Path
+) -> None:
+    import os
+
+    release = _release(ada)
+    fifo = media.folder / "pipe.wav"
+    os.mkfifo(fifo)
+    loop_a, loop_b = media.folder / "a.wav", media.folder / "b.wav"
+    loop_a.symlink_to(loop_b)
+    loop_b.symlink_to(loop_a)
+    for path in (fifo, Path("/dev/zero"), loop_a):
+        outcome = ada("track", "add", release["id"], str(path))
+        assert outcome.exit_code == 6, path
+        assert outcome.stderr.count("\n") == 1
     assert spool_files(env) == []
 
 

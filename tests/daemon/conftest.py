@@ -84,13 +84,3 @@ def on_supabase(
     monkeypatch.setenv("SUPABASE_URL", storage_server.url)
     monkeypatch.setenv("SUPABASE_KEY", storage_server.key)
     return storage_server
-
-
-@pytest.fixture
-def ada(initialised: Cli, people: dict[str, str]) -> Cli:
-    return initialised.as_user(people["ada"])
-
-
-@pytest.fixture
-def admin(initialised: Cli, people: dict[str, str]) -> Cli:
-    return initialised.as_user(people["admin"])

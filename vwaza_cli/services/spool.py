@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from vwaza_cli.errors import InvalidMedia, Unavailable
 from vwaza_cli.settings import Settings
@@ -43,16 +45,17 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def copy_in(
-    settings: Settings, source: Path, on_bytes: Callable[[int], None] | None = None
+def _write_temp(
+    settings: Settings, blocks: Iterable[bytes], on_bytes: Callable[[int], None] | None
 ) -> StagedFile:
-    """Stream ``source`` into a private temp file in the spool, hashing as it goes."""
+    """Write ``blocks`` into a new private temp file in the spool, hashing as it goes, and
+    fsync it. The temp file is removed if anything fails."""
     temp = incoming_dir(settings) / f"{uuid.uuid4()}.part"
     digest = hashlib.sha256()
     size = 0
     try:
-        with _open_source(source) as reader, temp.open("xb") as writer:
-            while block := reader.read(CHUNK):
+        with temp.open("xb") as writer:
+            for block in blocks:
                 writer.write(block)
                 digest.update(block)
                 size += len(block)
@@ -66,17 +69,31 @@ def copy_in(
     return StagedFile(temp, digest.hexdigest(), size)
 
 
-def _open_source(source: Path):  # type: ignore[no-untyped-def]
+def copy_in(
+    settings: Settings, source: Path, on_bytes: Callable[[int], None] | None = None
+) -> StagedFile:
+    """Stream ``source`` into a private temp file in the spool, hashing as it goes."""
+    with _open_source(source) as reader:
+        return _write_temp(settings, iter(lambda: reader.read(CHUNK), b""), on_bytes)
+
+
+def _open_source(source: Path) -> BinaryIO:
+    """Open a user's file for reading: a regular file only (a FIFO would block, a device
+    would never end), opened without blocking and checked again once open."""
     from vwaza_cli.media import display_name
 
-    if source.is_dir():
-        raise InvalidMedia(f"{display_name(source)}: is a folder, not a file")
     try:
-        return source.open("rb")
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise InvalidMedia(f"{display_name(source)}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidMedia(f"{display_name(source)}: is a folder, not a file") from None
     except OSError as exc:
         raise InvalidMedia(f"{display_name(source)}: cannot read it ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InvalidMedia(f"{display_name(source)}: not a regular file")
+    return os.fdopen(fd, "rb")
 
 
 def commit(settings: Settings, staged: StagedFile, name: str) -> StagedFile:
@@ -107,36 +124,16 @@ def discard(paths: Iterable[str | Path]) -> int:
     return removed
 
 
-def is_staged_path(settings: Settings, path: str | None) -> bool:
-    return bool(path) and Path(str(path)).parent == settings.spool_dir
-
-
 def download_in(
     settings: Settings, url: str, on_bytes: Callable[[int], None] | None = None
 ) -> StagedFile:
     """Stream an http(s) file (an exported storage URL) into the spool, hashing as it goes."""
     import httpx
 
-    temp = incoming_dir(settings) / f"{uuid.uuid4()}.part"
-    digest = hashlib.sha256()
-    size = 0
     try:
         with httpx.stream("GET", url, timeout=60.0, follow_redirects=True) as response:
             if response.status_code != 200:
                 raise InvalidMedia(f"{url}: the server answered HTTP {response.status_code}")
-            with temp.open("xb") as writer:
-                for block in response.iter_bytes(CHUNK):
-                    writer.write(block)
-                    digest.update(block)
-                    size += len(block)
-                    if on_bytes:
-                        on_bytes(len(block))
-                writer.flush()
-                os.fsync(writer.fileno())
+            return _write_temp(settings, response.iter_bytes(CHUNK), on_bytes)
     except httpx.HTTPError as exc:
-        temp.unlink(missing_ok=True)
         raise InvalidMedia(f"{url}: cannot download it ({type(exc).__name__})") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return StagedFile(temp, digest.hexdigest(), size)
