@@ -23,6 +23,7 @@ from vwaza_cli.errors import VwazaError
 
 log = logging.getLogger("vwaza.daemon")
 SWEEP_EVERY_SECONDS = 600.0
+MAX_CONCURRENCY = 64  # threads; more would only contend for the disk, the network and the store
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -41,55 +42,59 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=int(env("VWAZA_CONCURRENCY", "2")),
+        default=env("VWAZA_CONCURRENCY", "2"),
         help="uploads in parallel (default 2)",
     )
     parser.add_argument(
         "--poll",
         type=float,
-        default=float(env("VWAZA_POLL_SECONDS", "5")),
+        default=env("VWAZA_POLL_SECONDS", "5"),
         help="seconds between store polls when idle (default 5)",
     )
     parser.add_argument(
         "--lease",
         type=float,
-        default=float(env("VWAZA_LEASE_SECONDS", "60")),
+        default=env("VWAZA_LEASE_SECONDS", "60"),
         help="seconds a claim lasts without a heartbeat (default 60)",
     )
     parser.add_argument(
         "--grace",
         type=float,
-        default=float(env("VWAZA_GRACE_SECONDS", "20")),
+        default=env("VWAZA_GRACE_SECONDS", "20"),
         help="seconds in-flight uploads get to finish on shutdown (default 20)",
     )
     parser.add_argument(
         "--retry-base",
         type=float,
-        default=float(env("VWAZA_RETRY_BASE_SECONDS", "2")),
+        default=env("VWAZA_RETRY_BASE_SECONDS", "2"),
         help="first retry delay ceiling in seconds (default 2)",
     )
     parser.add_argument(
         "--retry-cap",
         type=float,
-        default=float(env("VWAZA_RETRY_CAP_SECONDS", "300")),
+        default=env("VWAZA_RETRY_CAP_SECONDS", "300"),
         help="longest retry delay in seconds (default 300)",
     )
     parser.add_argument(
         "--max-attempts",
         type=int,
-        default=int(env("VWAZA_MAX_ATTEMPTS", "8")),
+        default=env("VWAZA_MAX_ATTEMPTS", "8"),
         help="failed attempts before a job is FAILED (file kept; default 8)",
     )
     parser.add_argument(
         "--timeout",
         type=float,
-        default=float(env("VWAZA_STORAGE_TIMEOUT_SECONDS", "60")),
+        default=env("VWAZA_STORAGE_TIMEOUT_SECONDS", "60"),
         help="network read/write timeout per request in seconds (default 60)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     args = parser.parse_args(argv)
-    if args.concurrency < 1 or args.lease <= 0 or args.max_attempts < 1:
-        parser.error("--concurrency, --lease and --max-attempts must be positive")
+    if not 1 <= args.concurrency <= MAX_CONCURRENCY:
+        parser.error(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
+    if args.lease <= 0 or args.max_attempts < 1 or args.poll <= 0 or args.timeout <= 0:
+        parser.error("--lease, --max-attempts, --poll and --timeout must be positive")
+    if args.grace < 0 or args.retry_base < 0 or args.retry_cap < 0:
+        parser.error("--grace, --retry-base and --retry-cap must not be negative")
     return args
 
 

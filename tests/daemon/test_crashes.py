@@ -145,3 +145,21 @@ def test_retry_policy_backs_off_exponentially_with_a_cap(failures: int) -> None:
     now = clock.now()
     expected_none = failures >= 8
     assert (policy.next_attempt(failures, now, rng) is None) is expected_none
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--concurrency", "0"], ["--concurrency", "100000"], ["--lease", "-1"], ["--poll", "0"]],
+)
+def test_daemon_refuses_bad_options(args: list[str]) -> None:
+    done = run_daemon(*args, "--once")
+    assert done.returncode == 2
+    assert "error:" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_daemon_refuses_bad_environment_values(monkeypatch) -> None:
+    monkeypatch.setenv("VWAZA_CONCURRENCY", "many")
+    done = run_daemon("--once")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
