@@ -23,6 +23,7 @@ from vwaza_cli.errors import VwazaError
 
 log = logging.getLogger("vwaza.daemon")
 SWEEP_EVERY_SECONDS = 600.0
+STORAGE_RECHECK_SECONDS = 30.0
 MAX_CONCURRENCY = 64  # threads; more would only contend for the disk, the network and the store
 
 
@@ -78,8 +79,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--max-attempts",
         type=int,
-        default=env("VWAZA_MAX_ATTEMPTS", "8"),
-        help="failed attempts before a job is FAILED (file kept; default 8)",
+        default=env("VWAZA_MAX_ATTEMPTS", "20"),
+        help="failed attempts before a job is FAILED (file kept; default 20)",
     )
     parser.add_argument(
         "--timeout",
@@ -115,9 +116,12 @@ def _setup_logging(quiet: bool) -> None:
         datefmt="%Y-%m-%dT%H:%M:%S%z",
         stream=sys.stderr,
     )
+    # one line per event of ours, not one per HTTP request of the storage client
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _prepare(daemon: Daemon) -> None:
+    """Repairs, then the storage check that decides whether uploads may start."""
     from vwaza_cli.services.sweep import sweep
 
     report = sweep(daemon.ctx)
@@ -128,10 +132,27 @@ def _prepare(daemon: Daemon) -> None:
             report.orphan_files,
             report.uploaded_leftovers,
         )
+    check_storage(daemon)
+
+
+def check_storage(daemon: Daemon) -> bool:
+    """A wrong key, URL or bucket would fail every job: claim none until storage accepts us.
+    A transient failure does not hold uploads back (each job retries with backoff)."""
+    from vwaza_cli.errors import StorageError
+
     try:
         daemon.store.ensure_bucket()
-    except VwazaError as exc:
-        log.error("storage not ready: %s", exc.message)
+    except StorageError as exc:
+        if not exc.transient:
+            if daemon.ready.is_set() or daemon.ready_checked is False:
+                log.error("storage refuses us, no upload starts until fixed: %s", exc.message)
+            daemon.ready.clear()
+            daemon.ready_checked = True
+            return False
+        log.warning("storage not reachable yet: %s", exc.message)
+    daemon.ready_checked = True
+    daemon.ready.set()
+    return True
 
 
 def _heartbeat(daemon: Daemon, stopped: bool = False) -> None:
@@ -141,6 +162,18 @@ def _heartbeat(daemon: Daemon, stopped: bool = False) -> None:
         daemon_status.beat(daemon.ctx, daemon.owner, os.getpid(), daemon.in_flight, stopped)
     except VwazaError as exc:
         log.warning("heartbeat not written: %s", exc.message)
+
+
+def _remove_deleted_objects(daemon: Daemon) -> None:
+    from vwaza_cli.services import queue
+
+    try:
+        removed = queue.remove_deleted_objects(daemon.ctx, daemon.store.remove)
+    except VwazaError as exc:
+        log.warning("cannot remove deleted objects yet: %s", exc.message)
+        return
+    if removed:
+        log.info("removed %d object(s) whose release, track or cover was deleted", removed)
 
 
 def _drained(daemon: Daemon) -> bool:
@@ -156,16 +189,26 @@ def supervise(daemon: Daemon, once: bool) -> None:
     """The main thread: heartbeats, periodic sweeps, and the end of --once."""
     from vwaza_cli.services.daemon_status import HEARTBEAT_SECONDS
 
-    last_sweep = time.monotonic()
+    last_sweep = last_check = last_beat = time.monotonic()
+    _heartbeat(daemon)
     while not daemon.stop.is_set():
-        _heartbeat(daemon)
-        if once and _drained(daemon):
+        idle = daemon.in_flight == 0
+        if time.monotonic() - last_beat >= HEARTBEAT_SECONDS or (once and idle):
+            if daemon.ready.is_set():
+                _remove_deleted_objects(daemon)
+            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                _heartbeat(daemon)
+                last_beat = time.monotonic()
+        if not daemon.ready.is_set() and time.monotonic() - last_check > STORAGE_RECHECK_SECONDS:
+            check_storage(daemon)
+            last_check = time.monotonic()
+        if once and idle and _drained(daemon):
             daemon.stop.set()
             break
         if time.monotonic() - last_sweep > SWEEP_EVERY_SECONDS:
             _prepare(daemon)
             last_sweep = time.monotonic()
-        daemon.stop.wait(0.2 if once else HEARTBEAT_SECONDS)
+        daemon.stop.wait(0.2 if once else 1.0)
 
 
 def shut_down(daemon: Daemon, threads: list[threading.Thread]) -> None:
@@ -203,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     except VwazaError as exc:
         log.error("%s", exc.message)
         return exc.exit_code
+    if args.once and not daemon.ready.is_set():
+        daemon.store.close()
+        return 7  # nothing was claimed: every file is still queued
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: (daemon.stop.set(), daemon.wake.set()))
     from daemon.watcher import watch_spool

@@ -13,7 +13,7 @@ class RetryPolicy:
 
     base_seconds: float = 2.0
     cap_seconds: float = 300.0
-    max_failures: int = 8
+    max_failures: int = 20
 
     def delay(self, failures: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after the ``failures``-th failure (1 = first)."""

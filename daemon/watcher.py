@@ -20,7 +20,12 @@ def watch_spool(folder: Path, wake: threading.Event) -> Any | None:
         return None
 
     class _Waker(FileSystemEventHandler):
-        def on_any_event(self, event: Any) -> None:
+        # a file arriving (created, or renamed into the spool), not the daemon's own deletes
+        def on_created(self, event: Any) -> None:
+            if not event.is_directory:
+                wake.set()
+
+        def on_moved(self, event: Any) -> None:
             if not event.is_directory:
                 wake.set()
 

@@ -57,6 +57,8 @@ class Daemon:
     wake: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
     abort: threading.Event = field(default_factory=threading.Event)
+    ready: threading.Event = field(default_factory=threading.Event)  # storage accepts us
+    ready_checked: bool = False
     in_flight: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -64,6 +66,9 @@ class Daemon:
 
     def run_thread(self) -> None:
         while not self.stop.is_set():
+            if not self.ready.is_set():
+                self.ready.wait(self.config.poll_seconds)
+                continue
             try:
                 ticket = queue.claim(self.ctx, self.owner, self.config.lease)
             except VwazaError as exc:  # store unreachable: wait and try again
@@ -85,6 +90,8 @@ class Daemon:
 
     def _wait(self) -> None:
         """Sleep until a file lands, the next job is due, the poll interval ends, or stop."""
+        if self.stop.is_set():
+            return
         timeout = self.config.poll_seconds
         try:
             due = queue.next_due(self.ctx)
@@ -93,7 +100,8 @@ class Daemon:
         if due is not None:
             timeout = min(timeout, max((due - clock.now()).total_seconds(), 0.05))
         self.wake.wait(timeout)
-        self.wake.clear()
+        if not self.stop.is_set():  # never swallow the wake-up that announces the stop
+            self.wake.clear()
 
     # --- one job ------------------------------------------------------------------------
 
@@ -127,7 +135,7 @@ class Daemon:
 
     def _upload(self, ticket: queue.Ticket, path: Path) -> None:
         keeper = _LeaseKeeper(self, ticket.id)
-        self.store.put_file(
+        sent_md5 = self.store.put_file(
             ticket.object_key,
             path,
             content_type=ticket.content_type,
@@ -135,9 +143,9 @@ class Daemon:
             on_progress=keeper,
         )
         keeper.check()
-        self._verify(ticket, path)
+        self._verify(ticket, path, sent_md5)
 
-    def _verify(self, ticket: queue.Ticket, path: Path) -> None:
+    def _verify(self, ticket: queue.Ticket, path: Path, sent_md5: str | None) -> None:
         from vwaza_cli.storage.base import file_md5
 
         info = self.store.info(ticket.object_key)
@@ -146,7 +154,7 @@ class Daemon:
             raise _transient(
                 f"verification failed: stored object holds {got}, expected {ticket.size}"
             )
-        if info.md5 and info.md5 != file_md5(path):
+        if info.md5 and info.md5 != (sent_md5 or file_md5(path)):
             raise _transient("verification failed: stored object's MD5 differs from the file's")
 
     def _already_stored(self, ticket: queue.Ticket) -> bool:
@@ -157,6 +165,12 @@ class Daemon:
     def _finish(self, ticket: queue.Ticket, path: Path) -> None:
         url = self.store.url_for(ticket.object_key)
         if not queue.complete(self.ctx, ticket, self.owner, url):
+            if not queue.job_exists(self.ctx, ticket.id):
+                # its track or release was deleted during the upload: nothing may keep it
+                self.store.remove(ticket.object_key)
+                spool.discard([path])
+                log.info("%s was deleted while uploading: removed %s", ticket.id, ticket.object_key)
+                return
             raise LeaseLost(ticket.id)
         if spool.discard([path]):
             spool.fsync_dir(path.parent)
@@ -164,7 +178,9 @@ class Daemon:
 
     def _failed(self, ticket: queue.Ticket, error: str, *, transient: bool) -> None:
         failures = ticket.retry_count + 1
-        retry_at = self.config.policy.next_attempt(failures, clock.now()) if transient else None
+        # the budget counts attempts since the job was last queued (`jobs retry` resets it)
+        budget_used = ticket.attempts
+        retry_at = self.config.policy.next_attempt(budget_used, clock.now()) if transient else None
         try:
             recorded = queue.fail(self.ctx, ticket, self.owner, error, retry_at)
         except VwazaError as exc:

@@ -83,22 +83,44 @@ def test_dropped_connections_and_hangs_are_transient(
     _assert_all_uploaded(on_supabase, env)
 
 
-def test_a_permanent_failure_fails_the_job_at_once_and_keeps_the_file(
+def test_a_key_the_storage_refuses_claims_nothing(
     ada: Cli, admin: Cli, media: Media, on_supabase: StorageServer, env: Path, monkeypatch
 ) -> None:
     stage_release(ada, media, tracks=1)
     monkeypatch.setenv("SUPABASE_KEY", "not-the-service-key")
     done = run_daemon("--once", *FAST_RETRIES)
     assert done.returncode == 7
+    assert "refuses" in done.stderr
     jobs = job_rows()
-    assert {j["status"] for j in jobs} == {"FAILED"}
-    assert all(j["retry_count"] == 1 and j["error_log"] for j in jobs)
-    assert len(spool_files(env)) == len(jobs)  # nothing lost
+    assert {(j["status"], j["retry_count"], j["attempts"]) for j in jobs} == {("PENDING", 0, 0)}
+    assert len(spool_files(env)) == len(jobs)  # nothing lost, nothing burned
     assert on_supabase.objects() == {}
     monkeypatch.setenv("SUPABASE_KEY", on_supabase.key)
-    assert admin.ok("jobs", "retry", "--failed")["retried"] == len(jobs)
     assert run_daemon("--once", *FAST_RETRIES).returncode == 0
     _assert_all_uploaded(on_supabase, env)
+
+
+def test_a_permanent_failure_fails_the_job_at_once_and_keeps_the_file(
+    ada: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    on_supabase.create_bucket("vwaza-uploads", allowed_mime_types=["image/jpeg"])
+    release = stage_release(ada, media, tracks=1)
+    done = run_daemon("--once", *FAST_RETRIES)
+    assert done.returncode == 7
+    by_type = {j["type"]: j for j in job_rows()}
+    audio = by_type["AUDIO"]
+    assert (audio["status"], audio["retry_count"]) == ("FAILED", 1)
+    assert "mime" in audio["error_log"].lower()
+    assert Path(audio["local_path"]).exists()
+    assert by_type["COVER_ART"]["status"] == "COMPLETED"
+    shown = ada.ok("release", "show", release)
+    assert shown["status"] == "DRAFT"  # back to the artist, who can replace the file
+    assert shown["tracks"][0]["upload_status"] == "FAILED"
+    on_supabase.create_bucket("vwaza-uploads")  # the bucket now takes audio
+    assert ada.ok("release", "submit", release)["status"] == "PROCESSING"  # retries the failed
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    _assert_all_uploaded(on_supabase, env)
+    assert ada.ok("release", "show", release)["status"] == "PENDING_REVIEW"
 
 
 def test_too_many_failures_end_in_failed_with_the_file_kept(
@@ -245,3 +267,38 @@ def test_export_with_storage_urls_imports_into_an_empty_store(
 
 def document_jobs(server: StorageServer) -> list[dict]:
     return [{"sha256": sha} for _, sha in server.objects().values()]
+
+
+def test_deleting_uploaded_work_removes_its_objects_from_storage(
+    ada: Cli, admin: Cli, media: Media, on_supabase: StorageServer, env: Path
+) -> None:
+    first = stage_release(ada, media, tracks=2, submit=False)
+    second = stage_release(ada, media, tracks=1, submit=False)
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    assert len(on_supabase.objects()) == 5
+    track = ada.ok("release", "show", first)["tracks"][0]
+    ada.ok("track", "remove", track["id"])
+    ada.ok("release", "cover", first, str(media.cover("new-cover.jpg", size=1100)))
+    ada.ok("release", "delete", second, "--yes")
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    remaining = on_supabase.objects()
+    shown = ada.ok("release", "show", first)
+    public = f"{on_supabase.url}/storage/v1/object/public/vwaza-uploads/"
+    expected = {
+        shown["cover_art"].removeprefix(public),
+        shown["tracks"][0]["audio_file"].removeprefix(public),
+    }
+    assert set(remaining) == expected  # the removed track, old cover and deleted release: gone
+    admin.ok("admin", "user", "delete", "ada@example.com", "--yes")
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    assert on_supabase.objects() == {}
+
+
+def test_local_storage_objects_go_with_their_release(ada: Cli, media: Media, env: Path) -> None:
+    release = stage_release(ada, media, tracks=1, submit=False)
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    storage = env / "data" / "storage"
+    assert [p for p in storage.rglob("*") if p.is_file()]
+    ada.ok("release", "delete", release, "--yes")
+    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    assert [p for p in storage.rglob("*") if p.is_file()] == []

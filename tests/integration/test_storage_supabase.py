@@ -628,3 +628,31 @@ def test_a_slow_server_still_completes_and_progress_keeps_coming(
     assert time.monotonic() - started >= 0.2  # ten 64 KiB pieces, 20 ms each
     assert len(progress) >= 10
     assert storage_server.objects() == {KEY: (640 * 1024, sha256_of(source))}
+
+
+def test_put_file_returns_the_md5_of_what_it_sent(supabase_store, tmp_path: Path) -> None:
+    import hashlib
+    import os
+
+    for size in (1000, 13 * 1024 * 1024 + 7):  # the standard upload, and TUS in 6 MiB chunks
+        path = tmp_path / f"f{size}.bin"
+        path.write_bytes(os.urandom(size))
+        sent = supabase_store.put_file(
+            f"sent/{size}.bin", path, content_type="audio/wav", size=size
+        )
+        assert sent == hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def test_sent_digest_counts_each_byte_once_in_order() -> None:
+    import hashlib
+
+    from vwaza_cli.storage.base import SentDigest
+
+    digest = SentDigest()
+    digest.feed(0, b"abc")
+    digest.feed(0, b"abc")  # a re-sent piece
+    digest.feed(3, b"def")
+    assert digest.hexdigest(6) == hashlib.md5(b"abcdef", usedforsecurity=False).hexdigest()
+    resumed = SentDigest()
+    resumed.feed(3, b"def")  # a resumed upload never saw the start
+    assert resumed.hexdigest(6) is None

@@ -21,6 +21,7 @@ TABLES = (
     "password_reset_tokens",
     "reset_requests",
     "daemon_heartbeats",
+    "storage_deletions",
     "users",
 )
 

@@ -39,7 +39,11 @@ def retry(
 
     Example: vwaza jobs retry --failed
     """
+    from vwaza_cli.cli import clicks
     from vwaza_cli.services import jobs
 
-    result = jobs.retry(context(), job_id, failed)
-    output.emit(result, output.done(f"{result['retried']} job(s) queued again"))
+    if bool(job_id) == failed:
+        raise clicks.UsageError("give either a JOB_ID or --failed")
+    result = jobs.retry(context(), job_id)
+    message = f"{result['retried']} job(s) queued again" if failed else "queued again"
+    output.emit(result, output.done(message))

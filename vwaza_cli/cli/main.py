@@ -22,16 +22,32 @@ from vwaza_cli.cli import (
     review,
     track,
 )
+from vwaza_cli.cli.options import json_mode
 from vwaza_cli.cli.output import report_error, report_internal
 from vwaza_cli.errors import VwazaError
+
+
+class _Usage(VwazaError):
+    kind = "usage"
 
 
 class VwazaGroup(TyperGroup):
     """Runs a command and turns any error into one line and its exit code."""
 
+    def parse_args(self, ctx: clicks.Context, args: list[str]) -> list[str]:
+        ctx.meta["vwaza.argv"] = list(args)
+        json_mode.set(False)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: clicks.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except clicks.UsageError as exc:
+            if "--json" not in ctx.meta.get("vwaza.argv", ()):
+                raise
+            json_mode.set(True)
+            report_error(_Usage(exc.format_message()))
+            ctx.exit(2)
         except VwazaError as exc:
             report_error(exc)
             ctx.exit(exc.exit_code)

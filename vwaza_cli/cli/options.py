@@ -47,6 +47,10 @@ def ask_password(from_stdin: bool, *, confirm: bool, prompt: str = "Password") -
     """A password from stdin (scripts) or a hidden prompt on the terminal (people)."""
     if from_stdin:
         return read_stdin_line(prompt.lower())
+    if not sys.stdin.isatty():
+        raise clicks.UsageError(
+            "no terminal to ask for the password on: pass it on stdin with --password-stdin"
+        )
     return clicks.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
 
 

@@ -61,7 +61,7 @@ def emit(data: Any, human: Callable[[Any], None] | None = None) -> None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return " ".join(printable(text).split())
 
 
 def report_error(exc: VwazaError) -> None:
@@ -76,9 +76,12 @@ def report_error(exc: VwazaError) -> None:
 
 
 def report_internal(exc: BaseException) -> None:
+    """A bug: name it without its text, which may quote SQL parameters (hashes, tokens)."""
     if os.environ.get("VWAZA_DEBUG") == "1":
         traceback.print_exception(exc, file=sys.stderr)
-    message = f"internal error ({type(exc).__name__}: {exc}); set VWAZA_DEBUG=1 for details"
+    cause = getattr(exc, "orig", None)
+    kind = type(exc).__name__ + (f" ({type(cause).__name__})" if cause is not None else "")
+    message = f"internal error: {kind}; set VWAZA_DEBUG=1 to see the traceback"
     report_error(_Internal(message))
 
 
@@ -106,10 +109,22 @@ def duration_text(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+def printable(text: Any) -> str:
+    """Control characters shown as escapes, never sent raw to a terminal."""
+    from vwaza_cli.services.text import has_unsafe_characters
+
+    text = "" if text is None else str(text)
+    if not has_unsafe_characters(text):
+        return text
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if has_unsafe_characters(c) else c for c in text
+    )
+
+
 def escape(text: Any) -> str:
     from rich.markup import escape as rich_escape
 
-    return rich_escape("" if text is None else str(text))
+    return rich_escape(printable(text))
 
 
 def table(columns: list[str], rows: Iterable[list[str]], title: str | None = None) -> None:

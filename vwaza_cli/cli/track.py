@@ -23,7 +23,8 @@ def add(
     path: Annotated[Path, typer.Argument(help="WAV, FLAC, AIFF, M4A, MP3, Ogg Vorbis or Opus.")],
     title: Annotated[str | None, typer.Option("--title", help="Default: the file's name.")] = None,
     order: Annotated[
-        int | None, typer.Option("--order", help="Track number; default next.")
+        int | None,
+        typer.Option("--order", help="Track number, 1..n+1 (a taken one: exit 5); default: next."),
     ] = None,
     isrc: Annotated[str | None, typer.Option("--isrc", help="e.g. USRC17607839.")] = None,
     json: Json = False,

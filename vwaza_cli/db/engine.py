@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
-from vwaza_cli.errors import StoreUnavailable
+from vwaza_cli.errors import InvalidInput, StoreUnavailable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -65,17 +65,55 @@ def dispose_engines() -> None:
 
 
 def _create_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = sa.engine.make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
-            url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    """No folder or file is created here: a mistyped URL must not leave files behind
+    (`vwaza init` creates the SQLite file, see ``prepare_sqlite_file``)."""
+    try:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(
+                url,
+                hide_parameters=True,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            )
+            _configure_sqlite(engine)
+            return engine
+        return sa.create_engine(
+            url, pool_pre_ping=True, hide_parameters=True, connect_args={"connect_timeout": 10}
         )
-        _configure_sqlite(engine)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except (ArgumentError, NoSuchModuleError):
+        raise InvalidInput(
+            "VWAZA_DATABASE_URL is not a database URL this tool can use: "
+            "give sqlite:///PATH or postgresql://USER@HOST/DB"
+        ) from None
+
+
+def describe_url(url: str) -> str:
+    """The store's URL as shown to people: never with its password."""
+    try:
+        return sa.engine.make_url(_normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an invalid URL)"
+
+
+def sqlite_file_missing(url: str) -> bool:
+    if not url.startswith("sqlite"):
+        return False
+    path = sa.engine.make_url(url).database
+    return bool(path) and path != ":memory:" and not Path(path).exists()
+
+
+def prepare_sqlite_file(url: str) -> None:
+    """Create a SQLite store's folder (private) and file (0600): it holds password hashes."""
+    if not url.startswith("sqlite"):
+        return
+    path = sa.engine.make_url(url).database
+    if not path or path == ":memory:":
+        return
+    folder = Path(path).parent
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        folder.chmod(0o700)
+    Path(path).touch(mode=0o600, exist_ok=True)
+    Path(path).chmod(0o600)
 
 
 @contextmanager
@@ -89,6 +127,6 @@ def transaction(url: str) -> Iterator[Session]:
 
 
 def _describe_operational_error(url: str, exc: OperationalError) -> str:
-    where = sa.engine.make_url(_normalise_url(url)).render_as_string(hide_password=True)
+    where = describe_url(url)
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown error"
     return f"cannot reach the store at {where} ({reason}): check VWAZA_DATABASE_URL, retry later"

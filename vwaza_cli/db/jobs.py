@@ -12,6 +12,7 @@ from vwaza_cli.db.lookup import by_prefix
 from vwaza_cli.db.models import JobStatus, JobType, Release, UploadJob
 
 ACTIVE = (JobStatus.PENDING, JobStatus.UPLOADING, JobStatus.FAILED)
+DELETION_ATTEMPTS = 5
 
 
 def add_job(session: Session, job: UploadJob) -> None:
@@ -20,22 +21,14 @@ def add_job(session: Session, job: UploadJob) -> None:
 
 
 def find_job(session: Session, prefix: str, owner_id: str | None) -> UploadJob | None:
-    statement = sa.select(UploadJob)
-    if owner_id is not None:
-        statement = statement.join(Release, Release.id == UploadJob.release_id).where(
-            Release.artist_id == owner_id
-        )
+    statement = _owned_by(sa.select(UploadJob), owner_id)
     return by_prefix(session, statement, UploadJob.id, prefix, "job")
 
 
 def list_jobs(
     session: Session, owner_id: str | None, status: str | None, limit: int = 1000
 ) -> Sequence[UploadJob]:
-    statement = sa.select(UploadJob)
-    if owner_id is not None:
-        statement = statement.join(Release, Release.id == UploadJob.release_id).where(
-            Release.artist_id == owner_id
-        )
+    statement = _owned_by(sa.select(UploadJob), owner_id)
     if status:
         statement = statement.where(UploadJob.status == JobStatus(status))
     return session.scalars(
@@ -70,16 +63,15 @@ def _staged_paths(session: Session, condition: sa.ColumnElement[bool]) -> list[s
 
 
 def staged_paths_of_user(session: Session, user_id: str) -> list[str]:
-    owned = sa.select(Release.id).where(Release.artist_id == user_id).scalar_subquery()
-    return _staged_paths(session, UploadJob.release_id.in_(owned))
+    return _staged_paths(session, owned_by_user(user_id))
 
 
 def staged_paths_of_release(session: Session, release_id: str) -> list[str]:
-    return _staged_paths(session, UploadJob.release_id == release_id)
+    return _staged_paths(session, of_release(release_id))
 
 
 def staged_paths_of_track(session: Session, track_id: str) -> list[str]:
-    return _staged_paths(session, UploadJob.track_id == track_id)
+    return _staged_paths(session, of_track(track_id))
 
 
 def drop_waiting_cover_jobs(session: Session, release_id: str) -> list[str]:
@@ -104,14 +96,18 @@ def count_by_status(session: Session, machine_id: str | None = None) -> dict[str
     return counts
 
 
-def latest_errors(session: Session, limit: int = 5) -> Sequence[UploadJob]:
-    statement = (
-        sa.select(UploadJob)
-        .where(UploadJob.error_log.is_not(None))  # type: ignore[union-attr]
-        .order_by(UploadJob.updated_at.desc())
-        .limit(limit)
+def _owned_by(statement: sa.Select, owner_id: str | None) -> sa.Select:  # type: ignore[type-arg]
+    if owner_id is None:
+        return statement
+    return statement.join(Release, Release.id == UploadJob.release_id).where(
+        Release.artist_id == owner_id
     )
-    return session.scalars(statement).all()
+
+
+def latest_errors(session: Session, owner_id: str | None, limit: int = 5) -> Sequence[UploadJob]:
+    statement = sa.select(UploadJob).where(UploadJob.error_log.is_not(None))  # type: ignore[union-attr]
+    statement = _owned_by(statement, owner_id)
+    return session.scalars(statement.order_by(UploadJob.updated_at.desc()).limit(limit)).all()
 
 
 def retry_failed(session: Session, owner_id: str | None, job_id: str | None, at: datetime) -> int:
@@ -126,6 +122,16 @@ def retry_failed(session: Session, owner_id: str | None, job_id: str | None, at:
         status=JobStatus.PENDING, attempts=0, next_attempt_at=at, updated_at=at
     )
     return session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
+def retry_failed_of_release(session: Session, release_id: str, at: datetime) -> int:
+    statement = (
+        sa.update(UploadJob)
+        .where(UploadJob.release_id == release_id, UploadJob.status == JobStatus.FAILED)
+        .values(status=JobStatus.PENDING, attempts=0, next_attempt_at=at, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount
 
 
 # --- the daemon's side: claim, heartbeat, finish ------------------------------------------
@@ -277,3 +283,96 @@ def overdue_count(session: Session, machine_id: str, before: datetime) -> int:
         UploadJob.machine_id == machine_id, sa.or_(waiting, stuck)
     )
     return session.scalar(statement) or 0
+
+
+# --- objects to remove from storage ----------------------------------------------------------
+
+
+def schedule_object_removal(session: Session, condition: sa.ColumnElement[bool]) -> int:
+    """Queue the stored objects of the COMPLETED jobs matching ``condition`` for removal,
+    in one INSERT ... SELECT (run it before the rows that own them are deleted)."""
+    from vwaza_cli.db.models import StorageDeletion, new_id
+
+    uploaded = sa.select(UploadJob.object_key, UploadJob.machine_id).where(
+        condition, UploadJob.status == JobStatus.COMPLETED
+    )
+    rows = [
+        {
+            "id": new_id(),
+            "object_key": key,
+            "machine_id": machine,
+            "attempts": 0,
+            "error_log": None,
+            "created_at": clock_now(),
+        }
+        for key, machine in session.execute(uploaded)
+    ]
+    if rows:
+        session.execute(sa.insert(StorageDeletion.__table__), rows)
+    return len(rows)
+
+
+def clock_now() -> datetime:
+    from vwaza_cli import clock
+
+    return clock.now()
+
+
+def owned_by_user(user_id: str) -> sa.ColumnElement[bool]:
+    owned = sa.select(Release.id).where(Release.artist_id == user_id).scalar_subquery()
+    return UploadJob.release_id.in_(owned)
+
+
+def of_release(release_id: str) -> sa.ColumnElement[bool]:
+    return UploadJob.release_id == release_id
+
+
+def of_track(track_id: str) -> sa.ColumnElement[bool]:
+    return UploadJob.track_id == track_id
+
+
+def older_covers(release_id: str) -> sa.ColumnElement[bool]:
+    return sa.and_(UploadJob.release_id == release_id, UploadJob.type == JobType.COVER_ART)
+
+
+def drop_completed_cover_jobs(session: Session, release_id: str) -> None:
+    session.execute(
+        sa.delete(UploadJob).where(
+            older_covers(release_id), UploadJob.status == JobStatus.COMPLETED
+        )
+    )
+
+
+def pending_deletions(session: Session, machine_id: str, limit: int = 100) -> list[tuple[str, str]]:
+    from vwaza_cli.db.models import StorageDeletion
+
+    statement = (
+        sa.select(StorageDeletion.id, StorageDeletion.object_key)
+        .where(
+            StorageDeletion.machine_id == machine_id,
+            StorageDeletion.attempts < DELETION_ATTEMPTS,  # then left for a person to look at
+        )
+        .order_by(StorageDeletion.created_at)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(statement)]
+
+
+def forget_deletion(session: Session, deletion_id: str) -> None:
+    from vwaza_cli.db.models import StorageDeletion
+
+    session.execute(sa.delete(StorageDeletion).where(StorageDeletion.id == deletion_id))
+
+
+def note_deletion_failure(session: Session, deletion_id: str, error: str) -> None:
+    from vwaza_cli.db.models import StorageDeletion
+
+    session.execute(
+        sa.update(StorageDeletion)
+        .where(StorageDeletion.id == deletion_id)
+        .values(attempts=StorageDeletion.attempts + 1, error_log=error[:2000])
+    )
+
+
+def job_exists(session: Session, job_id: str) -> bool:
+    return session.get(UploadJob, job_id) is not None

@@ -205,3 +205,16 @@ class DaemonHeartbeat(SQLModel, table=True):
     last_seen: datetime = Field(default_factory=now, nullable=False)
     in_flight: int = Field(default=0, nullable=False)
     stopped_at: datetime | None = Field(default=None)
+
+
+class StorageDeletion(SQLModel, table=True):
+    """An uploaded object whose release, track or cover is gone: the daemon removes it."""
+
+    __tablename__ = "storage_deletions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    object_key: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    machine_id: str = Field(sa_column=sa.Column(sa.String(255), nullable=False, index=True))
+    attempts: int = Field(default=0, nullable=False)
+    error_log: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    created_at: datetime = Field(default_factory=now, nullable=False)

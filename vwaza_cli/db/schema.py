@@ -6,13 +6,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from vwaza_cli.db.engine import get_engine, transaction
+from vwaza_cli.db.engine import (
+    get_engine,
+    prepare_sqlite_file,
+    sqlite_file_missing,
+    transaction,
+)
 from vwaza_cli.errors import StoreNotMigrated
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration. A test checks it equals alembic's head, so the CLI can verify the
 # store's version without loading alembic on every command.
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0002_storage_deletions"
 
 
 def _alembic_config():  # type: ignore[no-untyped-def]
@@ -28,13 +33,23 @@ def upgrade(url: str, revision: str = "head") -> str | None:
     from alembic import command
 
     config = _alembic_config()
+    prepare_sqlite_file(url)
     with get_engine(url).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     return current_revision(url)
 
 
+def prepare_store(url: str) -> None:
+    """What `vwaza init` creates before migrating: a SQLite file and its private folder."""
+    prepare_sqlite_file(url)
+
+
 def current_revision(url: str) -> str | None:
+    """The store's schema revision; None for a store that was never initialised (a SQLite
+    file that does not exist is not created by asking)."""
+    if sqlite_file_missing(url):
+        return None
     with transaction(url) as session:
         inspector = sa.inspect(session.connection())
         if not inspector.has_table("alembic_version"):

@@ -19,6 +19,7 @@ from vwaza_cli.errors import (
 )
 from vwaza_cli.services import passwords, session_file, spool
 from vwaza_cli.services.context import Context
+from vwaza_cli.services.text import clean_text, has_unsafe_characters
 from vwaza_cli.services.tokens import hash_token, new_token
 from vwaza_cli.services.views import user_view
 
@@ -46,8 +47,9 @@ def _actor(user: Any) -> Actor:
 
 def normalise_email(email: str) -> str:
     email = email.strip()
-    if len(email) > 320 or not EMAIL_PATTERN.match(email):
-        raise InvalidInput(f"not a valid email address: {email!r}")
+    if len(email) > 320 or not EMAIL_PATTERN.match(email) or has_unsafe_characters(email):
+        shown = email[:80].encode("unicode_escape").decode("ascii")
+        raise InvalidInput(f"not a valid email address: {shown!r}")
     return email
 
 
@@ -55,7 +57,7 @@ def _check_artist_name(role: str, artist_name: str | None) -> str | None:
     name = (artist_name or "").strip() or None
     if role == "ARTIST" and not name:
         raise InvalidInput("an artist needs an artist name: add --artist-name NAME")
-    return name
+    return clean_text(name, "artist name", 200) if name else None
 
 
 def _new_user(ctx: Context, email: str, role: str, artist_name: str | None, password: str) -> Any:
@@ -139,7 +141,8 @@ def logout(ctx: Context) -> dict[str, Any]:
     if ctx.token:
         with ctx.tx() as session:
             revoked = users.revoke_session(session, hash_token(ctx.token), clock.now())
-    session_file.clear_token(ctx.settings)
+    if session_file.load_token(ctx.settings) in (ctx.token, None):
+        session_file.clear_token(ctx.settings)  # not someone else's saved login (VWAZA_TOKEN)
     return {"logged_out": True, "revoked": revoked == 1}
 
 
@@ -195,6 +198,7 @@ def delete_user(ctx: Context, email: str) -> dict[str, Any]:
         if user.id == actor.id:
             raise Conflict("you cannot delete your own account while logged in as it")
         staged = jobs.staged_paths_of_user(session, user.id)
+        jobs.schedule_object_removal(session, jobs.owned_by_user(user.id))
         view = user_view(user)
         users.delete_user(session, user.id)
     spool.discard(staged)

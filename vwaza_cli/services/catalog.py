@@ -501,7 +501,8 @@ def _export_release(release: Any, email: str, tracks: list[Any]) -> dict[str, An
         "title": release.title,
         "genre": release.genre,
         "cover_art": release.cover_art,
-        "submit": str(release.status) != "DRAFT",
+        # REJECTED is not resubmitted by a round trip: the reviewer's verdict stands
+        "submit": str(release.status) in ("PROCESSING", "PENDING_REVIEW", "PUBLISHED"),
         "status": str(release.status),
         "tracks": [
             {"order": t.order, "title": t.title, "file": t.audio_file, "isrc": t.isrc}

@@ -101,32 +101,49 @@ def catalog_error(source: Path, problems: list[Problem]) -> InvalidCatalog:
     return error
 
 
+MAX_CATALOG_BYTES = 200 * 1024 * 1024
+
+
 def read_catalog(path: Path) -> tuple[list[ReleaseEntry], Collector]:
     """Parse a catalog; structural problems are collected, not raised (except unreadable)."""
     collector = Collector(path)
-    text = _read_text(path, collector)
     suffix = path.suffix.lower()
+    if suffix not in (".json", ".csv"):
+        collector.add("catalog", None, "file", "use a .json or .csv catalog file")
+        collector.raise_if_any()
+    text = _read_text(path, collector)
     if suffix == ".json":
         return _from_json(text, collector), collector
-    if suffix == ".csv":
-        return _from_csv(text, collector), collector
-    collector.add("catalog", None, "file", "use a .json or .csv catalog file")
-    collector.raise_if_any()
-    return [], collector
+    return _from_csv(text, collector), collector
 
 
 def _read_text(path: Path, collector: Collector) -> str:
+    """A regular file of bounded size only: a FIFO would hang, /dev/zero would never end."""
+    import os
+    import stat
+
     try:
-        return path.read_text(encoding="utf-8-sig")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         collector.add("catalog", None, "file", "no such file")
     except IsADirectoryError:
         collector.add("catalog", None, "file", "is a folder, not a catalog file")
-    except UnicodeDecodeError:
-        collector.add("catalog", None, "file", "not UTF-8 text")
     except OSError as exc:
         collector.add("catalog", None, "file", f"cannot read it ({exc.strerror})")
     collector.raise_if_any()
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            collector.add("catalog", None, "file", "not a regular file")
+        elif info.st_size > MAX_CATALOG_BYTES:
+            collector.add("catalog", None, "file", "too big for a catalog (over 200 MB)")
+        collector.raise_if_any()
+        data = handle.read(MAX_CATALOG_BYTES + 1)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        collector.add("catalog", None, "file", "not UTF-8 text")
+        collector.raise_if_any()
     return ""
 
 
@@ -333,13 +350,25 @@ def render_catalog(document: dict[str, Any], fmt: str) -> str:
 
 
 def write_catalog(document: dict[str, Any], path: Path) -> None:
-    """Write atomically: a reader never sees half a catalog."""
+    """Write atomically next to the target: a reader never sees half a catalog."""
     import os
+    import tempfile
 
+    from vwaza_cli.errors import InvalidInput
+
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder: give a file name, e.g. {path / 'catalog.json'}")
     fmt = "csv" if path.suffix.lower() == ".csv" else "json"
-    temp = path.with_name(f".{path.name}.tmp")
-    with temp.open("w", encoding="utf-8", newline="") as out:
-        out.write(render_catalog(document, fmt))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, path)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(render_catalog(document, fmt))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -11,6 +11,7 @@ from vwaza_cli.services.context import Context
 
 HEARTBEAT_SECONDS = 5.0
 ALIVE_WITHIN = timedelta(seconds=HEARTBEAT_SECONDS * 4)
+FORGET_AFTER = timedelta(days=7)  # heartbeats of daemons long gone
 
 
 def beat(ctx: Context, daemon_id: str, pid: int, in_flight: int, stopped: bool = False) -> None:
@@ -29,15 +30,17 @@ def beat(ctx: Context, daemon_id: str, pid: int, in_flight: int, stopped: bool =
     )
     with ctx.tx() as session:
         heartbeats.beat(session, row)
+        heartbeats.forget_before(session, moment - FORGET_AFTER)
 
 
 def status(ctx: Context) -> dict[str, Any]:
     """Anyone logged in may look; the queue numbers are this store's."""
     from vwaza_cli.db import heartbeats, jobs
     from vwaza_cli.services.accounts import current_actor
+    from vwaza_cli.services.releases import owner_filter
     from vwaza_cli.services.views import job_view
 
-    current_actor(ctx)
+    actor = current_actor(ctx)
     moment = clock.now()
     with ctx.tx() as session:
         beats = heartbeats.recent(session, moment - timedelta(days=1))
@@ -46,7 +49,7 @@ def status(ctx: Context) -> dict[str, Any]:
             "alive": any(d["alive"] for d in daemons),
             "daemons": daemons,
             "queue": jobs.count_by_status(session),
-            "last_errors": [job_view(j) for j in jobs.latest_errors(session)],
+            "last_errors": [job_view(j) for j in jobs.latest_errors(session, owner_filter(actor))],
         }
 
 

@@ -84,9 +84,9 @@ def _store(settings: Settings) -> Check:
 
 
 def _where(settings: Settings) -> str:
-    import sqlalchemy as sa
+    from vwaza_cli.db.engine import describe_url
 
-    return sa.engine.make_url(settings.database_url).render_as_string(hide_password=True)
+    return describe_url(settings.database_url)
 
 
 def _spool(settings: Settings) -> Check:

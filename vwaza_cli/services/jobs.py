@@ -26,22 +26,21 @@ def list_jobs(ctx: Context, status: str | None) -> list[dict[str, Any]]:
         return [job_view(j) for j in jobs.list_jobs(session, owner_filter(actor), status)]
 
 
-def retry(ctx: Context, job_id: str | None, all_failed: bool) -> dict[str, Any]:
-    """Put FAILED jobs back in the queue with a fresh attempt budget."""
+def retry(ctx: Context, job_id: str | None) -> dict[str, Any]:
+    """Put FAILED jobs back in the queue with a fresh attempt budget: one job (printed back),
+    or, with no ID, every FAILED job the caller may see."""
     from vwaza_cli.db import jobs
 
-    if bool(job_id) == all_failed:
-        raise InvalidInput("give either a JOB_ID or --failed")
     actor = current_actor(ctx)
     owner = owner_filter(actor)
     with ctx.tx() as session:
-        target = None
-        if job_id:
-            job = jobs.find_job(session, job_id, owner)
-            if job is None:
-                raise JobNotFound(f"no job {job_id}: see `vwaza jobs list`")
-            if str(job.status) != "FAILED":
-                raise StatusForbids(f"job {job.id[:8]} is {job.status}: only FAILED jobs retry")
-            target = job.id
-        count = jobs.retry_failed(session, owner, target, clock.now())
-    return {"retried": count}
+        if job_id is None:
+            return {"retried": jobs.retry_failed(session, owner, None, clock.now())}
+        job = jobs.find_job(session, job_id, owner)
+        if job is None:
+            raise JobNotFound(f"no job {job_id}: see `vwaza jobs list`")
+        if str(job.status) != "FAILED":
+            raise StatusForbids(f"job {job.id[:8]} is {job.status}: only FAILED jobs retry")
+        jobs.retry_failed(session, owner, job.id, clock.now())
+        session.refresh(job)
+        return job_view(job)

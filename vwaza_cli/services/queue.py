@@ -3,13 +3,15 @@ finish (fenced on the lease owner), count failures, give work back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from vwaza_cli import clock
+from vwaza_cli.errors import VwazaError
 from vwaza_cli.services.context import Context
-from vwaza_cli.services.releases import advance_release
+from vwaza_cli.services.releases import advance_release, reopen_after_failed_upload
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,10 @@ def fail(ctx: Context, ticket: Ticket, owner: str, error: str, retry_at: datetim
     from vwaza_cli.db import jobs
 
     with ctx.tx() as session:
-        return jobs.mark_failed_attempt(session, ticket.id, owner, clock.now(), error, retry_at)
+        recorded = jobs.mark_failed_attempt(session, ticket.id, owner, clock.now(), error, retry_at)
+        if recorded and retry_at is None:
+            reopen_after_failed_upload(session, ticket.release_id)
+        return recorded
 
 
 def give_back(ctx: Context, job_id: str, owner: str) -> bool:
@@ -96,11 +101,43 @@ def give_back(ctx: Context, job_id: str, owner: str) -> bool:
 
 
 def outstanding(ctx: Context) -> int:
-    """Jobs of this machine still PENDING or UPLOADING."""
+    """Work of this machine still to do: jobs PENDING or UPLOADING, objects to remove."""
+    from vwaza_cli.db import jobs
+
+    machine = ctx.settings.machine_id
+    with ctx.tx() as session:
+        return jobs.pending_or_uploading(session, machine) + len(
+            jobs.pending_deletions(session, machine, limit=1)
+        )
+
+
+def job_exists(ctx: Context, job_id: str) -> bool:
     from vwaza_cli.db import jobs
 
     with ctx.tx() as session:
-        return jobs.pending_or_uploading(session, ctx.settings.machine_id)
+        return jobs.job_exists(session, job_id)
+
+
+def remove_deleted_objects(ctx: Context, remove: Callable[[str], None]) -> int:
+    """Remove from storage the objects whose owners were deleted; returns how many went.
+    A failure is noted and tried again on the next round."""
+    from vwaza_cli.db import jobs
+
+    machine = ctx.settings.machine_id
+    with ctx.tx() as session:
+        todo = jobs.pending_deletions(session, machine)
+    removed = 0
+    for deletion_id, key in todo:
+        try:
+            remove(key)
+        except VwazaError as exc:
+            with ctx.tx() as session:
+                jobs.note_deletion_failure(session, deletion_id, exc.message)
+            continue
+        with ctx.tx() as session:
+            jobs.forget_deletion(session, deletion_id)
+        removed += 1
+    return removed
 
 
 def next_due(ctx: Context) -> datetime | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +15,12 @@ from vwaza_cli.errors import (
 from vwaza_cli.services import spool, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.context import Context
+from vwaza_cli.services.text import clean_text
 from vwaza_cli.services.views import release_view, track_view
 
-ARTIST_EDITABLE = ("DRAFT", "REJECTED")
+EDITABLE = ("DRAFT", "REJECTED")
 SUBMITTABLE = ("DRAFT", "REJECTED")
 STATUSES = ("DRAFT", "PROCESSING", "PENDING_REVIEW", "PUBLISHED", "REJECTED")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def clean_text(value: str, field: str, max_length: int) -> str:
-    """A title or genre: trimmed, non-empty, one line, not too long."""
-    value = value.strip()
-    if not value:
-        raise InvalidInput(f"{field} must not be empty")
-    if _CONTROL.search(value):
-        raise InvalidInput(f"{field} must be one line of text without control characters")
-    if len(value) > max_length:
-        raise InvalidInput(f"{field} is too long: at most {max_length} characters")
-    return value
 
 
 def owner_filter(actor: Actor) -> str | None:
@@ -52,11 +39,11 @@ def load_release(session: Any, actor: Actor, release_id: str, *, lock: bool = Fa
     return release
 
 
-def ensure_editable(actor: Actor, release: Any) -> None:
+def ensure_editable(actor: Actor | None, release: Any) -> None:
+    """Only DRAFT and REJECTED releases change, for admins too: what was reviewed (or is
+    being reviewed, or uploaded) is what gets published."""
     status = str(release.status)
-    if actor.is_admin and status != "PROCESSING":
-        return
-    if status not in ARTIST_EDITABLE:
+    if status not in EDITABLE:
         raise StatusForbids(
             f"release {release.id[:8]} is {status}: only DRAFT or REJECTED releases can change"
         )
@@ -180,6 +167,8 @@ def set_cover(ctx: Context, release_id: str, path: Path) -> dict[str, Any]:
             release = load_release(session, actor, release_id, lock=True)
             ensure_editable(actor, release)
             replaced = jobs.drop_waiting_cover_jobs(session, release.id)
+            jobs.schedule_object_removal(session, jobs.older_covers(release.id))
+            jobs.drop_completed_cover_jobs(session, release.id)
             job = uploads.new_job(
                 ctx.settings,
                 job_id=job_id,
@@ -219,6 +208,9 @@ def submit(ctx: Context, release_id: str) -> dict[str, Any]:
             raise IncompleteRelease(
                 f"release {release.id[:8]} is incomplete: it needs {' and '.join(missing)}"
             )
+        from vwaza_cli.db import jobs
+
+        jobs.retry_failed_of_release(session, release.id, clock.now())
         _set_status(release, "PROCESSING")
         release.rejection_reason = None
         release.submitted_at = clock.now()
@@ -256,6 +248,18 @@ def advance_if_uploaded(session: Any, release: Any) -> bool:
     return True
 
 
+def reopen_after_failed_upload(session: Any, release_id: str) -> bool:
+    """A file that can never be uploaded sends its PROCESSING release back to DRAFT, so the
+    artist can replace it (and `submit` again, which retries what failed)."""
+    from vwaza_cli.db import releases as db
+
+    release = db.lock_release(session, release_id)
+    if release is None or str(release.status) != "PROCESSING":
+        return False
+    _set_status(release, "DRAFT")
+    return True
+
+
 def advance_release(session: Any, release_id: str) -> bool:
     from vwaza_cli.db import releases as db
 
@@ -275,6 +279,7 @@ def delete_release(ctx: Context, release_id: str) -> dict[str, Any]:
                 f"release {release.id[:8]} is PUBLISHED: only an admin can delete it"
             )
         staged = jobs.staged_paths_of_release(session, release.id)
+        jobs.schedule_object_removal(session, jobs.of_release(release.id))
         view = release_view(release)
         db.delete_release(session, release.id)
     spool.discard(staged)

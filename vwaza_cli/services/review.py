@@ -8,6 +8,7 @@ from vwaza_cli.errors import InvalidInput, StatusForbids
 from vwaza_cli.services.accounts import require_admin
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.releases import describe, load_release, release_view, touch
+from vwaza_cli.services.text import clean_text
 
 
 def pending(ctx: Context, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
@@ -32,7 +33,9 @@ def _decide(ctx: Context, release_id: str, status: str, reason: str | None) -> d
     actor = require_admin(ctx)
     with ctx.tx() as session:
         release = load_release(session, actor, release_id, lock=True)
-        if str(release.status) != "PENDING_REVIEW":
+        from vwaza_cli.db import jobs
+
+        if str(release.status) != "PENDING_REVIEW" or jobs.unfinished_count(session, release.id):
             raise StatusForbids(
                 f"release {release.id[:8]} is {release.status}: only PENDING_REVIEW releases "
                 "can be approved or rejected"
@@ -48,7 +51,6 @@ def approve(ctx: Context, release_id: str) -> dict[str, Any]:
 
 
 def reject(ctx: Context, release_id: str, reason: str) -> dict[str, Any]:
-    reason = reason.strip()
-    if not reason:
+    if not reason.strip():
         raise InvalidInput("a rejection needs a reason the artist can act on: --reason TEXT")
-    return _decide(ctx, release_id, "REJECTED", reason[:2000])
+    return _decide(ctx, release_id, "REJECTED", clean_text(reason, "reason", 2000))

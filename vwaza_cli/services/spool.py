@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vwaza_cli.errors import InvalidMedia, Unavailable
-from vwaza_cli.settings import Settings
+from vwaza_cli.settings import Settings, ensure_private_dir
 
 CHUNK = 1024 * 1024
 INCOMING = ".incoming"
@@ -32,9 +32,11 @@ class StagedFile:
 
 
 def incoming_dir(settings: Settings) -> Path:
-    folder = settings.spool_dir / INCOMING
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """The spool's temp folder; the spool and its folders are private to the user."""
+    for folder in (settings.data_dir, settings.spool_dir):
+        if not folder.exists():
+            ensure_private_dir(folder)
+    return ensure_private_dir(settings.spool_dir / INCOMING)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -46,19 +48,25 @@ def fsync_dir(folder: Path) -> None:
 
 
 def _write_temp(
-    settings: Settings, blocks: Iterable[bytes], on_bytes: Callable[[int], None] | None
+    settings: Settings,
+    blocks: Iterable[bytes],
+    limit: int,
+    on_bytes: Callable[[int], None] | None,
+    label: str,
 ) -> StagedFile:
     """Write ``blocks`` into a new private temp file in the spool, hashing as it goes, and
-    fsync it. The temp file is removed if anything fails."""
+    fsync it. The temp file is removed if anything fails or the size passes ``limit``."""
     temp = incoming_dir(settings) / f"{uuid.uuid4()}.part"
     digest = hashlib.sha256()
     size = 0
     try:
-        with temp.open("xb") as writer:
+        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as writer:
             for block in blocks:
+                size += len(block)
+                if size > limit:
+                    raise too_large(label, limit)
                 writer.write(block)
                 digest.update(block)
-                size += len(block)
                 if on_bytes:
                     on_bytes(len(block))
             writer.flush()
@@ -69,12 +77,25 @@ def _write_temp(
     return StagedFile(temp, digest.hexdigest(), size)
 
 
+def too_large(label: str, limit: int) -> InvalidMedia:
+    return InvalidMedia(f"{label}: too big (more than {limit / 1e6:,.0f} MB)")
+
+
 def copy_in(
-    settings: Settings, source: Path, on_bytes: Callable[[int], None] | None = None
+    settings: Settings,
+    source: Path,
+    limit: int,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> StagedFile:
     """Stream ``source`` into a private temp file in the spool, hashing as it goes."""
+    from vwaza_cli.media import display_name
+
+    label = display_name(source)
     with _open_source(source) as reader:
-        return _write_temp(settings, iter(lambda: reader.read(CHUNK), b""), on_bytes)
+        if os.fstat(reader.fileno()).st_size > limit:
+            raise too_large(label, limit)  # before a byte is copied
+        blocks = iter(lambda: reader.read(CHUNK), b"")
+        return _write_temp(settings, blocks, limit, on_bytes, label)
 
 
 def _open_source(source: Path) -> BinaryIO:
@@ -125,15 +146,15 @@ def discard(paths: Iterable[str | Path]) -> int:
 
 
 def download_in(
-    settings: Settings, url: str, on_bytes: Callable[[int], None] | None = None
+    settings: Settings, url: str, limit: int, on_bytes: Callable[[int], None] | None = None
 ) -> StagedFile:
     """Stream an http(s) file (an exported storage URL) into the spool, hashing as it goes."""
     import httpx
 
     try:
-        with httpx.stream("GET", url, timeout=60.0, follow_redirects=True) as response:
+        with httpx.stream("GET", url, timeout=60.0, follow_redirects=False) as response:
             if response.status_code != 200:
                 raise InvalidMedia(f"{url}: the server answered HTTP {response.status_code}")
-            return _write_temp(settings, response.iter_bytes(CHUNK), on_bytes)
+            return _write_temp(settings, response.iter_bytes(CHUNK), limit, on_bytes, url)
     except httpx.HTTPError as exc:
         raise InvalidMedia(f"{url}: cannot download it ({type(exc).__name__})") from None

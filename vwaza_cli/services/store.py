@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from vwaza_cli.services import spool
 from vwaza_cli.services.context import Context
 
 
 def _where(ctx: Context) -> str:
-    import sqlalchemy as sa
+    from vwaza_cli.db.engine import describe_url
 
-    url = sa.engine.make_url(ctx.settings.database_url)
-    return url.render_as_string(hide_password=True)
+    return describe_url(ctx.settings.database_url)
 
 
 def upgrade(ctx: Context) -> dict[str, Any]:
     from vwaza_cli.db import schema
 
+    schema.prepare_store(ctx.settings.database_url)
     before = schema.current_revision(ctx.settings.database_url)
     after = schema.upgrade(ctx.settings.database_url)
-    ctx.settings.spool_dir.mkdir(parents=True, exist_ok=True)
+    spool.incoming_dir(ctx.settings)  # the spool, private
     return {"database": _where(ctx), "from_revision": before, "revision": after}
 
 

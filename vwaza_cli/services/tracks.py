@@ -44,13 +44,13 @@ def _check_order(session: Any, release_id: str, order: int | None) -> int:
         return nxt
     if order < 1:
         raise InvalidInput(f"track order must be 1 or more, not {order}")
+    if order > nxt:
+        raise InvalidInput(f"track order {order} would leave a gap: the next free order is {nxt}")
     if db.order_taken(session, release_id, order):
         raise TrackOrderTaken(
             f"track {order} is already taken on this release: choose another --order, "
             "or `vwaza track move` the other one"
         )
-    if order > nxt:
-        raise InvalidInput(f"track order {order} would leave a gap: the next free order is {nxt}")
     return order
 
 
@@ -193,8 +193,9 @@ def remove_track(ctx: Context, track_id: str) -> dict[str, Any]:
     actor = current_actor(ctx)
     with ctx.tx() as session:
         track, release = _load_track(session, actor, track_id)
-        view = track_view(track)
+        view = track_view(track, jobs.jobs_by_target(session, [track.id]).get(track.id))
         staged = jobs.staged_paths_of_track(session, track.id)
+        jobs.schedule_object_removal(session, jobs.of_track(track.id))
         db.delete_track(session, track.id)
         remaining = [t.id for t in db.tracks_of(session, release.id)]
         db.renumber(session, release.id, remaining)

@@ -53,7 +53,10 @@ class ObjectStore(Protocol):
         content_type: str,
         size: int,
         on_progress: ProgressCallback | None = None,
-    ) -> None: ...
+    ) -> str | None:
+        """Store the file; returns the MD5 of the bytes sent when every byte was sent in
+        order (None otherwise: the caller hashes the file itself if it needs to)."""
+        ...
 
     def info(self, key: str) -> ObjectInfo | None: ...
 
@@ -103,6 +106,24 @@ def file_md5(path: Path) -> str:
         while chunk := fh.read(READ_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class SentDigest:
+    """The MD5 of a file computed from the pieces as they are sent, so verifying an upload
+    does not read the file again. A piece counts only if it continues exactly where the last
+    one ended: a re-sent piece is not counted twice, and a resumed upload gives no digest."""
+
+    def __init__(self) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self.upto = 0
+
+    def feed(self, offset: int, data: bytes) -> None:
+        if offset == self.upto and data:
+            self._md5.update(data)
+            self.upto += len(data)
+
+    def hexdigest(self, size: int) -> str | None:
+        return self._md5.hexdigest() if self.upto == size else None
 
 
 def probe_key() -> str:

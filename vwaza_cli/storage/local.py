@@ -38,7 +38,7 @@ class LocalStore:
         content_type: str,
         size: int,
         on_progress: ProgressCallback | None = None,
-    ) -> None:
+    ) -> str | None:
         # content_type is not kept: a folder has nowhere to store it.
         target = self._path(key)
         check_source(path, size)
@@ -47,6 +47,7 @@ class LocalStore:
             _copy_atomically(path, target, on_progress)
         except OSError as exc:
             raise _os_error(f"cannot store {key!r} in {self.root}", exc) from exc
+        return None  # info() reports no MD5 here: verification is by size
 
     def info(self, key: str) -> ObjectInfo | None:
         try:

@@ -29,6 +29,7 @@ from vwaza_cli.errors import PermanentStorageError, StorageError, TransientStora
 from vwaza_cli.storage.base import (
     ObjectInfo,
     ProgressCallback,
+    SentDigest,
     Timeouts,
     check_key,
     check_source,
@@ -112,13 +113,15 @@ class SupabaseStore:
         content_type: str,
         size: int,
         on_progress: ProgressCallback | None = None,
-    ) -> None:
+    ) -> str | None:
         check_key(key)
         check_source(path, size)
+        digest = SentDigest()
         if size > TUS_THRESHOLD:
-            self._put_resumable(key, path, content_type, size, on_progress)
+            self._put_resumable(key, path, content_type, size, on_progress, digest)
         else:
-            self._put_standard(key, path, content_type, on_progress)
+            self._put_standard(key, path, content_type, on_progress, digest)
+        return digest.hexdigest(size)
 
     def info(self, key: str) -> ObjectInfo | None:
         check_key(key)
@@ -177,13 +180,18 @@ class SupabaseStore:
     # --- standard uploads --------------------------------------------------------
 
     def _put_standard(
-        self, key: str, path: Path, content_type: str, on_progress: ProgressCallback | None
+        self,
+        key: str,
+        path: Path,
+        content_type: str,
+        on_progress: ProgressCallback | None,
+        digest: SentDigest,
     ) -> None:
-        if self._upload(key, path, content_type, on_progress, upsert=False):
+        if self._upload(key, path, content_type, on_progress, digest, upsert=False):
             return
         # 409 Duplicate: most often our own earlier attempt that landed before a fault.
         if not self._holds_same(key, path):
-            self._upload(key, path, content_type, on_progress, upsert=True)
+            self._upload(key, path, content_type, on_progress, SentDigest(), upsert=True)
 
     def _upload(
         self,
@@ -191,6 +199,7 @@ class SupabaseStore:
         path: Path,
         content_type: str,
         on_progress: ProgressCallback | None,
+        digest: SentDigest,
         *,
         upsert: bool,
     ) -> bool:
@@ -200,7 +209,7 @@ class SupabaseStore:
             options["upsert"] = "true"  # storage3 wants the string, not a bool
         with self._guard(f"upload {key!r}", key, content_type):
             try:
-                with _ProgressReader.open(path, on_progress) as stream:
+                with _ProgressReader.open(path, on_progress, digest) as stream:
                     self._files.upload(key, stream, options)
             except StorageApiError as exc:
                 if _failure_of(exc).status == "409":
@@ -224,6 +233,7 @@ class SupabaseStore:
         content_type: str,
         size: int,
         on_progress: ProgressCallback | None,
+        digest: SentDigest,
     ) -> None:
         token = (key, size, path.stat().st_mtime_ns)
         start = self._resume_point(token)
@@ -234,7 +244,7 @@ class SupabaseStore:
             self._resumable[token] = location
             start = (location, 0)
         try:
-            self._tus_send(start[0], path, start[1], size, on_progress)
+            self._tus_send(start[0], path, start[1], size, on_progress, digest)
         except _UploadGone:
             self._resumable.pop(token, None)
             raise TransientStorageError(
@@ -291,12 +301,13 @@ class SupabaseStore:
         offset: int,
         size: int,
         on_progress: ProgressCallback | None,
+        digest: SentDigest,
     ) -> None:
         failures = 0
         with path.open("rb") as source:
             while offset < size:
                 try:
-                    offset = self._tus_patch(location, source, offset, size, on_progress)
+                    offset = self._tus_patch(location, source, offset, size, on_progress, digest)
                     failures = 0
                 except TransientStorageError:
                     failures += 1
@@ -311,6 +322,7 @@ class SupabaseStore:
         offset: int,
         size: int,
         on_progress: ProgressCallback | None,
+        digest: SentDigest,
     ) -> int:
         length = min(TUS_CHUNK, size - offset)
         headers = {
@@ -319,7 +331,7 @@ class SupabaseStore:
             "Content-Type": "application/offset+octet-stream",
             "Content-Length": str(length),
         }
-        body = _read_span(source, offset, length, on_progress)
+        body = _read_span(source, offset, length, on_progress, digest)
         action = f"send bytes {offset}-{offset + length} of {size}"
         response = self._tus_request("PATCH", location, headers, action, content=body)
         if response.status_code == 204:
@@ -469,23 +481,35 @@ class _ProgressReader(io.BufferedReader):
     (a path it would open itself, without progress).
     """
 
-    def __init__(self, raw: io.FileIO, on_progress: ProgressCallback | None) -> None:
+    def __init__(
+        self, raw: io.FileIO, on_progress: ProgressCallback | None, digest: SentDigest
+    ) -> None:
         super().__init__(raw)
         self._on_progress = on_progress
+        self._digest = digest
 
     @classmethod
-    def open(cls, path: Path, on_progress: ProgressCallback | None) -> _ProgressReader:
-        return cls(io.FileIO(path, "rb"), on_progress)
+    def open(
+        cls, path: Path, on_progress: ProgressCallback | None, digest: SentDigest
+    ) -> _ProgressReader:
+        return cls(io.FileIO(path, "rb"), on_progress, digest)
 
     def read(self, size: int | None = -1) -> bytes:
         chunk = super().read(size)
-        if chunk and self._on_progress is not None:
-            self._on_progress(self.tell())
+        if chunk:
+            end = self.tell()
+            self._digest.feed(end - len(chunk), chunk)
+            if self._on_progress is not None:
+                self._on_progress(end)
         return chunk
 
 
 def _read_span(
-    source: BinaryIO, offset: int, length: int, on_progress: ProgressCallback | None
+    source: BinaryIO,
+    offset: int,
+    length: int,
+    on_progress: ProgressCallback | None,
+    digest: SentDigest,
 ) -> Iterator[bytes]:
     """Stream `length` bytes from `offset`, a piece at a time (memory stays flat)."""
     source.seek(offset)
@@ -494,6 +518,7 @@ def _read_span(
         piece = source.read(min(_PIECE, length - sent))
         if not piece:
             return
+        digest.feed(offset + sent, piece)
         sent += len(piece)
         if on_progress is not None:
             on_progress(offset + sent)
