@@ -112,8 +112,8 @@ def _demo(folder: Path, env: dict[str, str]) -> None:
     _run(["vwaza", "review", "approve", short], env)
     _run(["vwaza", "release", "list", "--all"], env)
     print(
-        f"\nDone: release {short} went from DRAFT to PUBLISHED; its files are in "
-        f"{folder / 'home' / 'data' / 'storage'}."
+        f"\nDone: release {short} went from DRAFT to PUBLISHED, its files uploaded to "
+        f"{folder / 'home' / 'data' / 'storage'} (run with --keep to look around)."
     )
 
 

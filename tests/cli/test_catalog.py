@@ -145,14 +145,16 @@ def test_every_problem_is_reported_at_once_and_nothing_is_written(
     assert outcome.exit_code == 6
     lines = outcome.stderr.splitlines()
     assert lines[0].startswith("error: ")
-    assert lines[0].endswith("bad.json: 5 problems")
+    assert lines[0].endswith("bad.json: 8 problems")
     assert "  LBL-0001 track 1 order: 1 is used by another track" in lines
     assert "  LBL-0002 colour: unknown field (a typo?)" in lines
     assert "  LBL-0003 title: required" in lines
     assert any(line.startswith("  LBL-0001 track 1 isrc: invalid ISRC") for line in lines)
     assert store_snapshot(store_url) == before
     assert spool_files(env) == []
-    # with the structure fixed, the file problems are all reported at once too
+    assert any(line.startswith("  LBL-0001 track 3 file: ") for line in lines)
+    assert any(line.startswith("  LBL-0002 cover_art: ") for line in lines)
+    # with the structure fixed, the file problems remain, in JSON too
     first["tracks"][1]["order"], first["tracks"][0]["isrc"] = 2, None
     del second["colour"]
     document["releases"].pop()
@@ -334,3 +336,24 @@ def test_export_to_csv_and_stdout(ada: Cli, label: Path, tmp_path: Path) -> None
     assert ada.ok("catalog", "export", "-o", str(target))["releases"] == 2
     with target.open(newline="") as rows:
         assert len(list(csv.DictReader(rows))) == 3  # one row per track
+
+
+def test_file_problems_are_reported_with_structural_ones_without_contradictions(
+    ada: Cli, label: Path, env: Path
+) -> None:
+    document = good_catalog()
+    first, second = document["releases"]
+    first["genre"] = 7  # malformed, not also "required"
+    first["tracks"][1]["order"] = "two"  # named by its place in the list
+    second["cover_art"] = "art/wide.jpg"  # a file problem, reported in the same run
+    second["submit"] = "yes"  # JSON wants true or false
+    outcome = ada("catalog", "import", str(write(label, "c.json", document)), "--json")
+    assert outcome.exit_code == 6
+    problems = {(p["release"], p["track"], p["field"]) for p in outcome.error()["problems"]}
+    assert problems == {
+        ("LBL-0001", None, "genre"),
+        ("LBL-0001", 2, "order"),
+        ("LBL-0002", None, "cover_art"),
+        ("LBL-0002", None, "submit"),
+    }
+    assert spool_files(env) == []

@@ -138,7 +138,8 @@ def _check_text(plan: Plan, problems: Collector) -> None:
     for name, limit in (("title", 300), ("genre", 100)):
         value = getattr(entry, name)
         if value is None:
-            problems.add(entry.label, None, name, "required")
+            if name not in entry.bad:  # a malformed value was reported already
+                problems.add(entry.label, None, name, "required")
             continue
         try:
             setattr(entry, name, clean_text(value, name, limit))
@@ -150,15 +151,16 @@ def _check_tracks(plan: Plan, problems: Collector) -> None:
     entry = plan.entry
     orders = [t.order for t in entry.tracks if t.order is not None]
     for track in entry.tracks:
-        where = track.order
+        where = track.where
         if track.title is None:
-            problems.add(entry.label, where, "title", "required")
+            if "title" not in track.bad:
+                problems.add(entry.label, where, "title", "required")
         else:
             try:
                 track.title = clean_text(track.title, "title", 300)
             except InvalidInput as exc:
                 problems.add(entry.label, where, "title", exc.message)
-        if track.file is None:
+        if track.file is None and "file" not in track.bad:
             problems.add(entry.label, where, "file", "required")
         if track.order is not None and (track.order < 1 or orders.count(track.order) > 1):
             reason = "is used by another track" if track.order >= 1 else "must be 1 or more"
@@ -226,7 +228,7 @@ def _file_checks(catalog: Path, plans: Iterable[Plan]) -> list[_FileCheck]:
                 checks.append(
                     _FileCheck(
                         plan,
-                        track.order,
+                        track.where,
                         "file",
                         resolve_source(catalog, track.file),
                         uploads.AUDIO,
@@ -306,10 +308,12 @@ def import_catalog(
         _check_text(plan, problems)
         _check_tracks(plan, problems)
         _check_submit(plan, problems)
-    checks = _file_checks(path, creating) if not problems.problems else []
+    # Files are checked even when the structure has problems, so that every problem is
+    # reported at once; nothing is kept then (as in a dry run).
+    checks = _file_checks(path, creating)
     progress.begin(len(checks), sum(_source_size(c.source) for c in checks), len(creating))
     try:
-        _run_file_checks(ctx, checks, problems, progress, dry_run)
+        _run_file_checks(ctx, checks, problems, progress, dry_run or bool(problems.problems))
         problems.raise_if_any()
         if dry_run:
             return _dry_run_report(plans)
@@ -425,7 +429,7 @@ def _rows(
         )
     for track in entry.tracks:
         track_id = new_id()
-        job_id, accepted = accept("file", track.order, track.file or "")
+        job_id, accepted = accept("file", track.where, track.file or "")
         tracks.append(_track_row(plan, track, track_id, release_id, accepted, moment))
         jobs.append(
             uploads.job_row(

@@ -57,6 +57,12 @@ class TrackEntry:
     title: str | None
     file: str | None
     isrc: str | None
+    position: int = 0  # 1-based place in the list: names the track when its order is bad
+    bad: set[str] = field(default_factory=set)  # fields already reported as malformed
+
+    @property
+    def where(self) -> int:
+        return self.order if self.order is not None else self.position
 
 
 @dataclass
@@ -69,6 +75,7 @@ class ReleaseEntry:
     submit: bool
     tracks: list[TrackEntry] = field(default_factory=list)
     index: int = 0
+    bad: set[str] = field(default_factory=set)  # fields already reported as malformed
 
     @property
     def label(self) -> str:
@@ -165,7 +172,9 @@ def _from_json(text: str, collector: Collector) -> list[ReleaseEntry]:
 def _json_release(index: int, raw: Any, collector: Collector) -> ReleaseEntry:
     if not isinstance(raw, dict):
         collector.add(f"release #{index + 1}", None, "release", "expected an object")
-        return ReleaseEntry(None, None, None, None, None, False, index=index)
+        return ReleaseEntry(
+            None, None, None, None, None, False, index=index, bad={"title", "genre"}
+        )
     entry = ReleaseEntry(
         external_id=_text(raw, "external_id"),
         artist_email=_text(raw, "artist_email"),
@@ -175,8 +184,8 @@ def _json_release(index: int, raw: Any, collector: Collector) -> ReleaseEntry:
         submit=False,
         index=index,
     )
-    entry.submit = _flag(raw.get("submit", False), entry.label, collector)
-    _check_types(
+    entry.submit = _flag(raw.get("submit", False), entry.label, collector, strict=True)
+    entry.bad = _check_types(
         raw,
         ("external_id", "artist_email", "title", "genre", "cover_art"),
         entry.label,
@@ -195,15 +204,16 @@ def _json_release(index: int, raw: Any, collector: Collector) -> ReleaseEntry:
 def _json_track(label: str, position: int, raw: Any, collector: Collector) -> TrackEntry:
     if not isinstance(raw, dict):
         collector.add(label, position + 1, "track", "expected an object")
-        return TrackEntry(position + 1, None, None, None)
+        return TrackEntry(None, None, None, None, position + 1, {"title", "file"})
     order = raw.get("order", position + 1)
     if isinstance(order, bool) or not isinstance(order, int):
         collector.add(label, position + 1, "order", f"expected a whole number, got {order!r}")
         order = None
-    track = TrackEntry(order, _text(raw, "title"), _text(raw, "file"), _text(raw, "isrc"))
-    where = order if order is not None else position + 1
-    _check_types(raw, ("title", "file", "isrc"), label, where, collector)
-    _unknown_keys(raw, TRACK_KEYS, label, where, collector)
+    track = TrackEntry(
+        order, _text(raw, "title"), _text(raw, "file"), _text(raw, "isrc"), position + 1
+    )
+    track.bad = _check_types(raw, ("title", "file", "isrc"), label, track.where, collector)
+    _unknown_keys(raw, TRACK_KEYS, label, track.where, collector)
     return track
 
 
@@ -216,11 +226,15 @@ def _text(raw: dict[str, Any], key: str) -> str | None:
 
 def _check_types(
     raw: dict[str, Any], keys: tuple[str, ...], label: str, track: int | None, collector: Collector
-) -> None:
+) -> set[str]:
+    """Report values that are not text; returns the keys reported."""
+    bad = set()
     for key in keys:
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
             collector.add(label, track, key, f"expected text, got {type(value).__name__}")
+            bad.add(key)
+    return bad
 
 
 def _unknown_keys(
@@ -230,10 +244,11 @@ def _unknown_keys(
         collector.add(label, track, str(key), "unknown field (a typo?)")
 
 
-def _flag(value: Any, label: str, collector: Collector) -> bool:
+def _flag(value: Any, label: str, collector: Collector, strict: bool = False) -> bool:
+    """true/false; a CSV cell may also say yes/no/1/0 (``strict``: JSON booleans only)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+    if not strict and isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     collector.add(label, None, "submit", f"expected true or false, got {value!r}")
     return False
@@ -315,7 +330,11 @@ def _csv_track(
             )
             order = None
     return TrackEntry(
-        order, row.get("track_title") or None, row.get("file") or None, row.get("isrc") or None
+        order,
+        row.get("track_title") or None,
+        row.get("file") or None,
+        row.get("isrc") or None,
+        len(entry.tracks) + 1,
     )
 
 
