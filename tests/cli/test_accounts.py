@@ -260,3 +260,18 @@ def test_user_delete_cascades_on_the_database(initialised: Cli, store_url: str) 
             sa.text("SELECT count(*) FROM releases WHERE id = :i"), {"i": release["id"]}
         ).scalar()
         assert gone == 0
+
+
+def test_init_creates_only_the_first_admin(cli: Cli) -> None:
+    cli.ok(
+        "init", "--admin-email", "root@example.com", "--password-stdin", input="admin password\n"
+    )
+    again = cli.ok(
+        "init", "--admin-email", "root@example.com", "--password-stdin", input="another password\n"
+    )
+    assert again["warnings"]  # the password given was not applied
+    second = cli(
+        "init", "--admin-email", "other@example.com", "--password-stdin", input="admin password\n"
+    )
+    assert second.exit_code == 5
+    assert "vwaza admin user create" in second.stderr

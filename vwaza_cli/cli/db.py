@@ -13,9 +13,8 @@ app = typer.Typer(help="Schema migrations of the store.", no_args_is_help=True)
 
 
 def _render_revision(result: dict) -> None:  # type: ignore[type-arg]
-    output.fields(
-        [(k.replace("_", " "), output.escape(v)) for k, v in result.items() if k != "admin"]
-    )
+    shown = [(k, v) for k, v in result.items() if k not in ("admin", "warnings")]
+    output.fields([(k.replace("_", " "), output.escape(v)) for k, v in shown])
 
 
 def init(
@@ -35,6 +34,9 @@ def init(
     password = ask_password(password_stdin, confirm=True) if admin_email else None
     result = store.init(Context.from_environment(), admin_email, password)
     output.emit(result, _render_revision)
+    admin = result["admin"]
+    if admin is not None:
+        output.say(f"admin {admin['email']} {'created' if admin['created'] else 'exists'}")
     output.say("next: `vwaza auth register --email YOU --artist-name NAME`")
 
 

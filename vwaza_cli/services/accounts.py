@@ -206,7 +206,9 @@ def delete_user(ctx: Context, email: str) -> dict[str, Any]:
 
 
 def create_first_admin(ctx: Context, email: str, password: str) -> dict[str, Any]:
-    """`vwaza init --admin-email`: create the admin, or leave an existing one as it is."""
+    """`vwaza init --admin-email`: the *first* admin. Re-running init with the same email
+    changes nothing (its password is left as it was); a store that has an admin already gets
+    new ones through `vwaza admin user create`, by an admin."""
     from vwaza_cli.db import users
 
     user = _new_user(ctx, email, "ADMIN", None, password)
@@ -215,6 +217,15 @@ def create_first_admin(ctx: Context, email: str, password: str) -> dict[str, Any
         if existing is not None:
             if str(existing.role) != "ADMIN":
                 raise Conflict(f"{email} already exists and is not an admin")
-            return {**user_view(existing), "created": False}
+            return {
+                **user_view(existing),
+                "created": False,
+                "warnings": [f"{email} exists already: its password was left unchanged"],
+            }
+        if users.count_admins(session):
+            raise Conflict(
+                "this store has an admin already: log in as one and run "
+                "`vwaza admin user create --role ADMIN`"
+            )
         users.add_user(session, user)
         return {**user_view(user), "created": True}

@@ -45,4 +45,5 @@ def init(ctx: Context, admin_email: str | None, admin_password: str | None) -> d
     if admin_email:
         assert admin_password is not None
         result["admin"] = accounts.create_first_admin(ctx, admin_email, admin_password)
+        result["warnings"] = result["admin"].pop("warnings", [])
     return result
