@@ -21,7 +21,6 @@ class _Bar:
     def __init__(self) -> None:
         from rich.progress import (
             BarColumn,
-            DownloadColumn,
             MofNCompleteColumn,
             Progress,
             TextColumn,
@@ -34,13 +33,6 @@ class _Bar:
             MofNCompleteColumn(),
             TimeRemainingColumn(),
             console=output.stderr_console(),
-            transient=True,
-        )
-        self.bytes = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            console=self.progress.console,
             transient=True,
         )
         self.files = self.written = self.size = None

@@ -49,13 +49,21 @@ def insert_release(
     release: dict[str, Any],
     tracks: Sequence[dict[str, Any]],
     jobs: Sequence[dict[str, Any]],
-) -> None:
-    """One release with its tracks and upload jobs, as plain rows (executemany)."""
-    session.execute(sa.insert(Release.__table__), [release])
+) -> bool:
+    """One release with its tracks and upload jobs, as plain rows (executemany).
+    False, with nothing written, when the release's external_id exists already."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with session.begin_nested():
+            session.execute(sa.insert(Release.__table__), [release])
+    except IntegrityError:
+        return False
     if tracks:
         session.execute(sa.insert(Track.__table__), list(tracks))
     if jobs:
         session.execute(sa.insert(UploadJob.__table__), list(jobs))
+    return True
 
 
 def export_rows(

@@ -364,8 +364,6 @@ def _write_all(
 def _write_release(ctx: Context, path: Path, plan: Plan) -> dict[str, Any] | None:
     """Rename the release's checked copies into the spool, then one transaction for the
     release, its tracks and its jobs. Returns None when someone created it meanwhile."""
-    from sqlalchemy.exc import IntegrityError
-
     from vwaza_cli.db import catalog as db
     from vwaza_cli.db.models import new_id
 
@@ -384,13 +382,13 @@ def _write_release(ctx: Context, path: Path, plan: Plan) -> dict[str, Any] | Non
     try:
         release, tracks, jobs = _rows(ctx, plan, release_id, accept)
         with ctx.tx() as session:
-            db.insert_release(session, release, tracks, jobs)
-    except IntegrityError:
-        _discard_paths(committed)
-        return None
+            inserted = db.insert_release(session, release, tracks, jobs)
     except BaseException:
         _discard_paths(committed)
         raise
+    if not inserted:  # another import created the same external_id meanwhile
+        _discard_paths(committed)
+        return None
     return release
 
 

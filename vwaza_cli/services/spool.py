@@ -149,12 +149,8 @@ def download_in(
     settings: Settings, url: str, limit: int, on_bytes: Callable[[int], None] | None = None
 ) -> StagedFile:
     """Stream an http(s) file (an exported storage URL) into the spool, hashing as it goes."""
-    import httpx
+    from vwaza_cli.storage.download import with_download
 
-    try:
-        with httpx.stream("GET", url, timeout=60.0, follow_redirects=False) as response:
-            if response.status_code != 200:
-                raise InvalidMedia(f"{url}: the server answered HTTP {response.status_code}")
-            return _write_temp(settings, response.iter_bytes(CHUNK), limit, on_bytes, url)
-    except httpx.HTTPError as exc:
-        raise InvalidMedia(f"{url}: cannot download it ({type(exc).__name__})") from None
+    return with_download(
+        url, CHUNK, lambda blocks: _write_temp(settings, blocks, limit, on_bytes, url)
+    )
