@@ -16,25 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.test_startup import HEAVY  # one list of what start-up must never import
 from vwaza_cli.cli import reference
 
 WRITE = reference.WRITE_COMMAND
 RELEASE_SUBCOMMANDS = {"create", "list", "show", "edit", "cover", "submit", "delete"}
-HEAVY = (
-    "sqlmodel",
-    "sqlalchemy",
-    "supabase",
-    "storage3",
-    "alembic",
-    "psycopg",
-    "bcrypt",
-    "mutagen",
-    "soundfile",
-    "av",
-    "PIL",
-    "httpx",
-    "watchdog",
-)
 
 
 def _vwaza_bin() -> Path:
