@@ -179,3 +179,18 @@ def test_unknown_used_and_expired_tokens_are_refused_with_one_message(
     assert {o.exit_code for o in (unknown, used, voided, expired)} == {4}
     assert unknown.error() == used.error() == voided.error() == expired.error()
     assert "vwaza auth password reset-request" in unknown.error()["message"]
+
+
+def test_expired_reset_tokens_are_not_kept(initialised: Cli, home: Path, mocker) -> None:
+    import sqlalchemy as sa
+
+    from vwaza_cli import clock
+    from vwaza_cli.services.context import Context
+
+    sign_up(initialised, "ada@example.com")
+    assert request_reset(initialised, "ada@example.com").exit_code == 0
+    mocker.patch("vwaza_cli.clock.now", return_value=clock.now() + timedelta(hours=3))
+    assert request_reset(initialised, "ada@example.com").exit_code == 0
+    with Context.from_environment().tx() as session:
+        rows = session.execute(sa.text("SELECT expires_at FROM password_reset_tokens")).all()
+    assert len(rows) == 1  # the first token, long expired, is gone; the new one stays

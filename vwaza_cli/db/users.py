@@ -110,6 +110,10 @@ def forget_reset_requests_before(session: Session, before: datetime) -> None:
     session.execute(sa.delete(ResetRequest).where(ResetRequest.created_at < before))
 
 
+def forget_reset_tokens_expired_before(session: Session, before: datetime) -> None:
+    session.execute(sa.delete(PasswordResetToken).where(PasswordResetToken.expires_at < before))
+
+
 def add_reset_token(session: Session, token: PasswordResetToken) -> None:
     session.add(token)
     session.flush()

@@ -86,6 +86,7 @@ def _issue_token(session: Session, email: str, token_hash: str, moment: datetime
     since = moment - RATE_WINDOW
     key = _rate_key(email)
     users.forget_reset_requests_before(session, since)
+    users.forget_reset_tokens_expired_before(session, since)  # dead secrets are not kept
     within_limit = users.count_reset_requests(session, key, since) < REQUESTS_PER_WINDOW
     user = users.find_user_by_email(session, email)
     if not within_limit:
