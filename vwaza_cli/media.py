@@ -256,14 +256,32 @@ def _mutagen_file(handle: IO[bytes]) -> Any:
 
     handle.seek(0)
     try:
-        found = mutagen.File(handle)
+        found = _by_magic(handle)
         if found is None:  # not `or`: a file without tags is falsy
+            found = mutagen.File(handle)
+        if found is None:
             found = _mpeg_stream(handle)
     except (mutagen.MutagenError, *_DECODE_ERRORS) as exc:
         raise _Unusable(f"truncated or damaged header ({_one_line(exc)})") from None
     if found is None:
         raise _Unusable(f"not a recognised audio file; accepted: {ACCEPTED_AUDIO}")
     return found
+
+
+def _by_magic(handle: IO[bytes]) -> Any:
+    """WAV and FLAC, known by their first bytes: mutagen.File would first score every format
+    it knows, which costs as much as reading a small WAV's header and data chunks."""
+    head = handle.read(12)
+    handle.seek(0)
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        from mutagen.wave import WAVE
+
+        return WAVE(handle)
+    if head[:4] == b"fLaC":
+        from mutagen.flac import FLAC
+
+        return FLAC(handle)
+    return None
 
 
 def _mpeg_stream(handle: IO[bytes]) -> Any:
@@ -351,9 +369,12 @@ def _decode(handle: IO[bytes], probe: _Probe) -> _Decoded:
 def _decode_with_soundfile(handle: IO[bytes], fmt: _AudioFormat, limit: float | None) -> _Decoded:
     import soundfile
 
-    handle.seek(0)
+    # libsndfile reads the descriptor itself: through the file object it would call back
+    # into Python (taking the GIL) for every read, seek and tell.
+    fd = handle.fileno()
+    os.lseek(fd, 0, os.SEEK_SET)
     try:
-        with soundfile.SoundFile(handle) as sound:
+        with soundfile.SoundFile(fd, closefd=False) as sound:
             _check_soundfile_encoding(fmt, sound.format, sound.subtype)
             frames = _count_soundfile_frames(sound, limit)
             return _Decoded(frames / sound.samplerate, sound.samplerate, sound.channels)
@@ -524,8 +545,13 @@ def _read_image(handle: IO[bytes]) -> tuple[str, int, int]:
         image.verify()
     handle.seek(0)
     with Image.open(handle) as image:  # verify() leaves the image unusable: open it again
+        width, height = image.size
+        if fmt == "jpeg":
+            # Every byte is still entropy-decoded, so a cut or damaged file is refused as
+            # before; pixels come out at 1/8 scale, a third of the work for a 1000 px cover.
+            image.draft("RGB", (width // 8, height // 8))
         image.load()
-        return fmt, image.width, image.height
+        return fmt, width, height
 
 
 def _image_error(exc: Exception) -> str:

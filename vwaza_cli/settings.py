@@ -184,5 +184,6 @@ def _hostname() -> str:
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) and make it private to the user (0700)."""
     path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
+    if path.stat().st_mode & 0o777 != 0o700:  # a chmod is a journalled write: only if needed
+        path.chmod(0o700)
     return path

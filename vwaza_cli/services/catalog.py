@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from vwaza_cli import clock
 from vwaza_cli.errors import InvalidInput, VwazaError
-from vwaza_cli.services import uploads
+from vwaza_cli.services import spool, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.catalog_format import (
     Collector,
@@ -375,27 +375,22 @@ def _write_release(ctx: Context, path: Path, plan: Plan) -> dict[str, Any] | Non
         checked = plan.checked.pop(
             _key(_FileCheck(plan, order, field_name, resolve_source(path, source), ""))
         )
-        accepted = checked.commit(ctx.settings, job_id)
+        accepted = checked.commit(ctx.settings, job_id, sync_folder=False)
         committed.append(accepted.staged.path)
         return job_id, accepted
 
     try:
         release, tracks, jobs = _rows(ctx, plan, release_id, accept)
+        spool.fsync_dir(ctx.settings.spool_dir)  # the release's renames, durable at once
         with ctx.tx() as session:
             inserted = db.insert_release(session, release, tracks, jobs)
     except BaseException:
-        _discard_paths(committed)
+        spool.discard(committed)
         raise
     if not inserted:  # another import created the same external_id meanwhile
-        _discard_paths(committed)
+        spool.discard(committed)
         return None
     return release
-
-
-def _discard_paths(paths: list[Path]) -> None:
-    from vwaza_cli.services import spool
-
-    spool.discard(paths)
 
 
 def _rows(

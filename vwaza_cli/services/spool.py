@@ -117,14 +117,19 @@ def _open_source(source: Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def commit(settings: Settings, staged: StagedFile, name: str) -> StagedFile:
-    """Rename a fully written temp file into the spool under ``name`` and make it durable."""
+def commit(
+    settings: Settings, staged: StagedFile, name: str, *, sync_folder: bool = True
+) -> StagedFile:
+    """Rename a fully written temp file into the spool under ``name`` and make it durable.
+    With ``sync_folder=False`` the caller fsyncs the spool folder once for several renames,
+    before any row refers to them."""
     if "/" in name or name.startswith("."):
         raise ValueError(f"spool names are IDs, got {name!r}")
     target = settings.spool_dir / name
     try:
         os.replace(staged.path, target)
-        fsync_dir(settings.spool_dir)
+        if sync_folder:
+            fsync_dir(settings.spool_dir)
     except OSError as exc:
         staged.path.unlink(missing_ok=True)
         raise Unavailable(

@@ -29,8 +29,9 @@ class Checked:
     temp: spool.StagedFile
     info: Any  # media.AudioInfo | media.ImageInfo
 
-    def commit(self, settings: Settings, spool_name: str) -> Accepted:
-        final = spool.commit(settings, self.temp, f"{spool_name}.{self.info.extension}")
+    def commit(self, settings: Settings, spool_name: str, *, sync_folder: bool = True) -> Accepted:
+        name = f"{spool_name}.{self.info.extension}"
+        final = spool.commit(settings, self.temp, name, sync_folder=sync_folder)
         return Accepted(final, self.info, tuple(self.info.warnings))
 
     def discard(self) -> None:

@@ -1,0 +1,776 @@
+"""Catalog import throughput, against a plain insert of the same rows and a plain file copy.
+
+Generates a label folder (default 1,000 releases x 10 tracks): small real WAVs (0.10-0.20 s,
+mono, 44.1 kHz, 16-bit), one distinct JPEG cover (1000 x 1000) per release and a JSON catalog
+with external_ids and ISRCs. Files are made quickly from a few templates (one WAV per length,
+one JPEG): each copy gets its own first samples (WAV) or a comment segment (JPEG), so every
+file stays valid and every SHA-256 differs.
+
+The catalog is imported in-process through `services.catalog.import_catalog`, as a logged-in
+artist, into SQLite and into PostgreSQL (a throw-away database on the --pg server). Phases are
+timed by wrapping service functions in this script only. Two ratios, with the aims of the issue:
+
+(a) the database part of the import (every transaction of the write phase: session, BEGIN,
+    the inserts of `db.catalog.insert_release`, COMMIT) against a plain DB-API `executemany`
+    of exactly the same rows (captured from the import), one per table, in one transaction on
+    the same engine. Aim: <= 2x. A transaction per release (what the import does, as the spec
+    asks) and, on PostgreSQL, COPY are printed too. Each plain run starts from a fresh copy of
+    the store as the import found it; the median of three runs is taken.
+(b) the whole import against its floor: a plain copy of the same files (same count and bytes)
+    with the import's number of threads, each file read once while hashing (SHA-256), written,
+    fsynced and renamed, the folder fsynced once at the end (median of three). Aim: <= 1.5x.
+    For the record, the floor plus a plain decode of each copy (libsndfile, Pillow) is printed:
+    the media rules ask for every file to be decoded through, which no import can skip.
+
+The filesystem is flushed (sync) before each measurement, so that neither earlier writes nor
+the discards of deleted files land in it; the machine's load is printed at the end.
+Prints figures, ratios and PASS/MISS; asserts nothing. --profile adds cProfile summaries of the
+import (main thread, and the file-check threads), which slows it: its figures are not the aims'.
+Run: .venv/bin/python benchmarks/catalog_import.py [--quick] [--releases N --tracks M]
+     [--pg URL | --no-pg] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import struct
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # `vwaza_cli` and `tests.support` when run from anywhere
+
+from vwaza_cli.services.context import Context  # noqa: E402
+
+AIM_DB_RATIO, AIM_FLOOR_RATIO = 2.0, 1.5
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+WAV_SECONDS = tuple(round(0.10 + 0.01 * n, 2) for n in range(11))  # 0.10 .. 0.20 s
+CHUNK = 1024 * 1024
+BASELINE_RUNS = FLOOR_RUNS = 3  # the baselines are short, so more at the mercy of noise
+ARTIST = ("bench@example.com", "Bench Artist", "bench password")
+
+
+# --- the label folder -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Label:
+    catalog: Path
+    sources: list[Path]  # every file the catalog refers to, once per reference
+    total_bytes: int
+    releases: int
+    tracks: int
+
+
+def _data_offset(wav: bytes) -> int:
+    """Where the samples of a RIFF/WAVE file start."""
+    position = 12
+    while position + 8 <= len(wav):
+        chunk, size = wav[position : position + 4], struct.unpack_from("<I", wav, position + 4)[0]
+        if chunk == b"data":
+            return position + 8
+        position += 8 + size + (size & 1)
+    raise ValueError("no data chunk")
+
+
+def _wav_templates(folder: Path) -> list[tuple[bytearray, int]]:
+    from tests.support.media_factory import make_wav
+
+    templates = []
+    for seconds in WAV_SECONDS:
+        path = make_wav(folder / f"template-{seconds}.wav", seconds=seconds, channels=1)
+        data = bytearray(path.read_bytes())
+        templates.append((data, _data_offset(data)))
+        path.unlink()
+    return templates
+
+
+def _unique_wav(template: tuple[bytearray, int], number: int) -> bytes:
+    """The template with its first two samples set from ``number``: still a valid WAV."""
+    data, offset = template
+    struct.pack_into("<hh", data, offset, number & 0x7FFF, (number >> 15) & 0x7FFF)
+    return bytes(data)
+
+
+def _unique_jpeg(template: bytes, number: int) -> bytes:
+    """The template with a COM segment after SOI: the same picture, other bytes."""
+    text = f"vwaza benchmark cover {number}".encode()
+    return template[:2] + b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text + template[2:]
+
+
+def make_label(folder: Path, releases: int, tracks: int) -> Label:
+    from tests.support.media_factory import make_cover
+
+    (folder / "audio").mkdir(parents=True)
+    (folder / "art").mkdir()
+    wavs = _wav_templates(folder)
+    cover = make_cover(folder / "template.jpg", size=1000)
+    jpeg = cover.read_bytes()
+    cover.unlink()
+    entries, sources, total = [], [], 0
+    for r in range(1, releases + 1):
+        art = folder / "art" / f"{r:05d}.jpg"
+        total += art.write_bytes(_unique_jpeg(jpeg, r))
+        sources.append(art)
+        entry_tracks = []
+        for t in range(1, tracks + 1):
+            n = (r - 1) * tracks + t
+            audio = folder / "audio" / f"{r:05d}-{t:02d}.wav"
+            total += audio.write_bytes(_unique_wav(wavs[n % len(wavs)], n))
+            sources.append(audio)
+            entry_tracks.append(
+                {
+                    "order": t,
+                    "title": f"Track {t}",
+                    "file": f"audio/{audio.name}",
+                    "isrc": f"USVWZ25{n % 100_000:05d}",
+                }
+            )
+        entries.append(
+            {
+                "external_id": f"BENCH-{r:05d}",
+                "title": f"Benchmark Release {r}",
+                "genre": "Electronic",
+                "cover_art": f"art/{art.name}",
+                "submit": True,
+                "tracks": entry_tracks,
+            }
+        )
+    catalog = folder / "catalog.json"
+    catalog.write_text(json.dumps({"releases": entries}), encoding="utf-8")
+    return Label(catalog, sources, total, releases, releases * tracks)
+
+
+# --- timing the import ------------------------------------------------------------------------
+
+Rows = list[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]]  # per release
+
+
+@dataclass
+class Timings:
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    rows: Rows = field(default_factory=list)  # what insert_release was given
+    writing: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, key: str, seconds: float) -> None:
+        with self.lock:
+            self.seconds[key] += seconds
+            self.calls[key] += 1
+
+
+@dataclass
+class TimedContext(Context):
+    """The service's Context, timing every transaction (the write phase's apart)."""
+
+    timings: Timings | None = None
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[Any]:
+        start = time.perf_counter()
+        try:
+            with super().tx() as session:
+                yield session
+        finally:
+            if self.timings is not None:
+                key = "db transactions" if self.timings.writing else "validation queries"
+                self.timings.add(key, time.perf_counter() - start)
+
+
+def _timed(timings: Timings, key: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            timings.add(key, time.perf_counter() - start)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def instrumented(timings: Timings) -> Iterator[None]:
+    """Wrap the import's phases (in this process only): time them, capture the rows. A
+    function renamed in the service makes mock.patch fail loudly, never time nothing."""
+    from vwaza_cli import media
+    from vwaza_cli.db import catalog as db_catalog
+    from vwaza_cli.services import catalog, catalog_format, spool, uploads
+
+    def write_all(*args: Any, **kwargs: Any) -> Any:
+        timings.writing = True
+        try:
+            return catalog_write_all(*args, **kwargs)
+        finally:
+            timings.writing = False
+
+    def insert_release(session: Any, release: Any, tracks: Any, jobs: Any) -> Any:
+        timings.rows.append((release, list(tracks), list(jobs)))
+        return db_insert_release(session, release, tracks, jobs)
+
+    catalog_write_all, db_insert_release = catalog._write_all, db_catalog.insert_release
+    patches = {
+        (catalog, "read_catalog"): _timed(timings, "read catalog", catalog_format.read_catalog),
+        (catalog, "_run_file_checks"): _timed(
+            timings, "copy + check (wall)", catalog._run_file_checks
+        ),
+        (catalog, "_write_all"): _timed(timings, "write (wall)", write_all),
+        (db_catalog, "insert_release"): _timed(timings, "db inserts", insert_release),
+        (uploads.Checked, "commit"): _timed(
+            timings, "rename into spool + dir fsync", uploads.Checked.commit
+        ),
+        (catalog, "_rows"): _timed(timings, "build rows (incl. renames)", catalog._rows),
+        (spool, "copy_in"): _timed(timings, "worker: copy + hash + fsync", spool.copy_in),
+        (media, "inspect_audio"): _timed(timings, "worker: decode audio", media.inspect_audio),
+        (media, "inspect_image"): _timed(timings, "worker: decode covers", media.inspect_image),
+    }
+    with contextlib.ExitStack() as stack:
+        for (owner, name), wrapper in patches.items():
+            stack.enter_context(mock.patch.object(owner, name, wrapper))
+        yield
+
+
+class Profiles:
+    """cProfile for the main thread, and one profiler per file-check thread."""
+
+    def __init__(self) -> None:
+        import cProfile
+
+        self.main = cProfile.Profile()
+        self.workers: dict[int, Any] = {}
+        self._new = cProfile.Profile
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        from vwaza_cli.services import uploads
+
+        check_copy = uploads.check_copy
+
+        def profiled(*args: Any, **kwargs: Any) -> Any:
+            profile = self.workers.setdefault(threading.get_ident(), self._new())
+            profile.enable()
+            try:
+                return check_copy(*args, **kwargs)
+            finally:
+                profile.disable()
+
+        with mock.patch.object(uploads, "check_copy", profiled):
+            self.main.enable()
+            try:
+                yield
+            finally:
+                self.main.disable()
+
+    def print(self, engine: str, lines: int = 18) -> None:
+        import pstats
+
+        print(f"\n--- profile, {engine}: main thread (by own time) ---")
+        pstats.Stats(self.main, stream=sys.stdout).sort_stats("tottime").print_stats(lines)
+        if self.workers:
+            print(f"--- profile, {engine}: {len(self.workers)} file-check threads, summed ---")
+            stats = pstats.Stats(*self.workers.values(), stream=sys.stdout)
+            stats.sort_stats("tottime").print_stats(lines)
+            stats.sort_stats("cumulative").print_stats(lines)
+
+
+# --- the plain inserts (ratio a) --------------------------------------------------------------
+
+
+def _tables(rows: Rows) -> list[tuple[str, list[dict[str, Any]]]]:
+    return [
+        ("releases", [r for r, _, _ in rows]),
+        ("tracks", [t for _, ts, _ in rows for t in ts]),
+        ("upload_jobs", [j for _, _, js in rows for j in js]),
+    ]
+
+
+def _sqlite_value(value: Any) -> Any:
+    # As SQLAlchemy's SQLite DateTime stores it (naive text, microseconds).
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def _insert_sql(table: str, columns: list[str], marker: str) -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join([marker] * len(columns))})"
+
+
+def sqlite_plain(path: str, rows: Rows, per_release: bool) -> float:
+    """DB-API executemany per table, on a connection set up as vwaza's engine sets it up."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("busy_timeout = 30000", "foreign_keys = ON", "synchronous = NORMAL"):
+            conn.execute(f"PRAGMA {pragma}")
+        batches = [[row] for row in rows] if per_release else [rows]
+        start = time.perf_counter()
+        for batch in batches:
+            conn.execute("BEGIN IMMEDIATE")
+            for table, dicts in _tables(batch):
+                columns = list(dicts[0])
+                values = [tuple(_sqlite_value(d[c]) for c in columns) for d in dicts]
+                conn.executemany(_insert_sql(table, columns, "?"), values)
+            conn.execute("COMMIT")
+        return time.perf_counter() - start
+    finally:
+        conn.close()
+
+
+def pg_plain(url: str, rows: Rows, per_release: bool) -> float:
+    import psycopg
+
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        batches = [[row] for row in rows] if per_release else [rows]
+        start = time.perf_counter()
+        for batch in batches:
+            with conn.transaction():
+                for table, dicts in _tables(batch):
+                    columns = list(dicts[0])
+                    values = [tuple(d[c] for c in columns) for d in dicts]
+                    cursor.executemany(_insert_sql(table, columns, "%s"), values)
+        return time.perf_counter() - start
+
+
+def pg_copy(url: str, rows: Rows) -> float:
+    import psycopg
+
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        start = time.perf_counter()
+        with conn.transaction():
+            for table, dicts in _tables(rows):
+                columns = list(dicts[0])
+                names = ", ".join(f'"{c}"' for c in columns)
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for d in dicts:
+                        copy.write_row(tuple(d[c] for c in columns))
+        return time.perf_counter() - start
+
+
+class SqliteSnapshot:
+    """The store as it was before the import (migrated, the artist in it): each plain run
+    starts from a fresh copy of it, as the import started from the store itself."""
+
+    def __init__(self, url: str, work: Path) -> None:
+        source = url.removeprefix("sqlite:///")
+        conn = sqlite3.connect(source)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        self.template, self.copy = work / "snapshot.db", work / "plain.db"
+        shutil.copyfile(source, self.template)
+
+    @contextlib.contextmanager
+    def fresh(self) -> Iterator[str]:
+        shutil.copyfile(self.template, self.copy)
+        try:
+            yield str(self.copy)
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.copy}{suffix}").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.template.unlink(missing_ok=True)
+
+
+class PgSnapshot:
+    """The same on PostgreSQL, as template databases: fresh tables, never analysed. (Emptying
+    the tables and running ANALYZE instead makes the foreign-key checks' cached plans scan
+    sequentially, which slows the per-release inserts three-fold.)"""
+
+    def __init__(self, server_url: str, url: str) -> None:
+        import sqlalchemy as sa
+
+        self.server = server_url.replace("+psycopg", "")
+        self.base = sa.engine.make_url(url)
+        name = self.base.database
+        self.template, self.copy = f"{name}_snapshot", f"{name}_plain"
+        self._admin(f'CREATE DATABASE "{self.template}" TEMPLATE "{name}"')
+
+    def _admin(self, statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            conn.execute(statement)
+
+    @contextlib.contextmanager
+    def fresh(self) -> Iterator[str]:
+        self._admin(f'CREATE DATABASE "{self.copy}" TEMPLATE "{self.template}"')
+        try:
+            yield self.base.set(database=self.copy).render_as_string(hide_password=False)
+        finally:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.copy}" WITH (FORCE)')
+
+    def close(self) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+
+
+def _median_of_runs(
+    snapshot: SqliteSnapshot | PgSnapshot, measure: Callable[[str], float]
+) -> float:
+    samples = []
+    for _ in range(BASELINE_RUNS):
+        with snapshot.fresh() as target:
+            samples.append(measure(target))
+    return statistics.median(samples)
+
+
+def plain_inserts(snapshot: SqliteSnapshot | PgSnapshot, rows: Rows) -> dict[str, float]:
+    """Each variant on a fresh copy of the store as it was before the import."""
+    plain = sqlite_plain if isinstance(snapshot, SqliteSnapshot) else pg_plain
+    figures = {
+        "executemany, one transaction": _median_of_runs(snapshot, lambda t: plain(t, rows, False)),
+        "executemany, a transaction per release": _median_of_runs(
+            snapshot, lambda t: plain(t, rows, True)
+        ),
+    }
+    if isinstance(snapshot, PgSnapshot):
+        figures["COPY, one transaction"] = _median_of_runs(snapshot, lambda t: pg_copy(t, rows))
+    return figures
+
+
+# --- the floor (ratio b) ----------------------------------------------------------------------
+
+
+def floor_copy(sources: list[Path], target: Path, workers: int, decode: bool = False) -> float:
+    """Each file read once while hashing, written, fsynced, renamed; one folder fsync.
+    With ``decode``, each copy is also decoded plainly, as any media check must at least do."""
+    incoming = target / ".incoming"
+    incoming.mkdir(parents=True)
+
+    def one(numbered: tuple[int, Path]) -> str:
+        number, source = numbered
+        digest, temp = hashlib.sha256(), incoming / f"{number}.part"
+        with source.open("rb") as reader, temp.open("xb") as writer:
+            while block := reader.read(CHUNK):
+                digest.update(block)
+                writer.write(block)
+            writer.flush()
+            os.fsync(writer.fileno())
+        final = target / f"{number}{source.suffix}"
+        os.replace(temp, final)
+        if decode:
+            _decode_plainly(final)
+        return digest.hexdigest()
+
+    _settle()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        digests = list(pool.map(one, enumerate(sources)))
+    folder = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    elapsed = time.perf_counter() - start
+    assert len(set(digests)) == len(sources), "every generated file should differ"
+    _settle(target)
+    return elapsed
+
+
+def _decode_plainly(path: Path) -> None:
+    """Every sample or pixel, with no other check: libsndfile for WAV, Pillow for JPEG."""
+    if path.suffix == ".wav":
+        import soundfile
+
+        soundfile.read(path, dtype="int32")
+        return
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+
+
+# --- one engine -------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    engine: str
+    tracks: int
+    whole: float
+    timings: Timings
+    plain: dict[str, float]
+    floor: float
+    floor_decoding: float  # the floor, plus a plain decode of each copy (for the record)
+    workers: int
+    cpu: float  # this process's CPU time (all threads) during the import
+    floor_cpu: float
+
+    @property
+    def db_part(self) -> float:
+        return self.timings.seconds["db transactions"]
+
+    @property
+    def ratio_a(self) -> float:
+        return self.db_part / self.plain["executemany, one transaction"]
+
+    @property
+    def ratio_b(self) -> float:
+        return self.whole / self.floor
+
+
+def _context(home: Path, database_url: str | None, token: str | None = None) -> TimedContext:
+    from vwaza_cli.settings import load_settings
+
+    env = {"VWAZA_HOME": str(home), "VWAZA_BCRYPT_ROUNDS": "4", "VWAZA_MACHINE_ID": "bench"}
+    if database_url:
+        env["VWAZA_DATABASE_URL"] = database_url
+    return TimedContext(settings=load_settings(env), token=token)
+
+
+def _artist_token(ctx: Context) -> str:
+    from vwaza_cli.services import accounts, store
+
+    store.init(ctx, None, None)
+    email, name, password = ARTIST
+    accounts.register(ctx, email, name, password)
+    return str(accounts.login(ctx, email, password)["token"])
+
+
+def _snapshot(engine: str, ctx: Context, pg_server: str, work: Path) -> SqliteSnapshot | PgSnapshot:
+    from vwaza_cli.db.engine import dispose_engines
+
+    dispose_engines()  # no pooled connection may hold the store while it is copied
+    url = ctx.settings.database_url
+    return SqliteSnapshot(url, work) if engine == "sqlite" else PgSnapshot(pg_server, url)
+
+
+def run_engine(
+    engine: str, database_url: str | None, label: Label, work: Path, args: argparse.Namespace
+) -> Result:
+    from vwaza_cli.services import catalog
+
+    home = work / f"home-{engine}"
+    token = _artist_token(_context(home, database_url))
+    snapshot = _snapshot(engine, _context(home, database_url), args.pg, work)
+    try:
+        ctx = _context(home, database_url, token)  # a fresh one, as each CLI run has
+        whole, cpu, timings = measure_import(engine, ctx, label, args.profile)
+        _settle(home)  # the spool's copies: free the space before the floor copy
+        _say(f"{engine}: plain inserts of the same rows, {BASELINE_RUNS} runs each")
+        plain = plain_inserts(snapshot, timings.rows)
+    finally:
+        snapshot.close()
+    _say(f"{engine}: floor copy ({FLOOR_RUNS} runs), then floor copy + plain decode")
+    workers = catalog.CHECK_WORKERS
+    floor, floor_cpu = measure_floor(label, work / f"floor-{engine}", workers)
+    decoding = floor_copy(label.sources, work / f"floor-{engine}", workers, decode=True)
+    return Result(
+        engine, label.tracks, whole, timings, plain, floor, decoding, workers, cpu, floor_cpu
+    )
+
+
+def measure_floor(label: Label, target: Path, workers: int) -> tuple[float, float]:
+    """The median floor (short runs vary more than the import does), and its CPU seconds."""
+    runs = []
+    for _ in range(FLOOR_RUNS):
+        cpu = time.process_time()
+        seconds = floor_copy(label.sources, target, workers)
+        runs.append((seconds, time.process_time() - cpu))
+    return sorted(runs)[len(runs) // 2]
+
+
+def measure_import(
+    engine: str, ctx: TimedContext, label: Label, profile: bool
+) -> tuple[float, float, Timings]:
+    """The import's wall-clock and CPU seconds, and its phases."""
+    from vwaza_cli.db.engine import dispose_engines
+    from vwaza_cli.services import catalog
+
+    ctx.timings = timings = Timings()
+    profiles = Profiles() if profile else None
+    _say(f"{engine}: importing {label.releases} releases x {label.tracks // label.releases}")
+    _settle()
+    with instrumented(timings), profiles.active() if profiles else contextlib.nullcontext():
+        start, cpu = time.perf_counter(), time.process_time()
+        report = catalog.import_catalog(ctx, label.catalog)
+        whole, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if (report["created"], len(timings.rows)) != (label.releases, label.releases):
+        raise SystemExit(f"{engine}: the import created {report['created']} releases")
+    dispose_engines()
+    if profiles:
+        profiles.print(engine)
+    return whole, cpu, timings
+
+
+def _settle(*remove: Path) -> None:
+    """Remove these folders, then flush the filesystem: neither the writeback of earlier
+    writes nor the discards of deleted files may land in the next measurement."""
+    for folder in remove:
+        shutil.rmtree(folder)
+    os.sync()
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def scratch_pg(server_url: str) -> Iterator[str]:
+    """A throw-away database on the server, dropped afterwards."""
+    import psycopg
+    import sqlalchemy as sa
+
+    from vwaza_cli.db.engine import dispose_engines
+
+    plain = server_url.replace("+psycopg", "")
+    name = f"vwaza_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.engine.make_url(plain).set(database=name).render_as_string(hide_password=False)
+    finally:
+        dispose_engines()
+        with psycopg.connect(plain, autocommit=True) as conn:
+            for database in (name, f"{name}_snapshot", f"{name}_plain"):
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def pg_reachable(url: str) -> str | None:
+    """None when the server answers, else why not."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _verdict(ratio: float, aim: float) -> str:
+    return "PASS" if ratio <= aim else "MISS"
+
+
+def print_table(results: list[Result]) -> None:
+    header = (
+        f"{'engine':10s} {'tracks/s':>9s} {'DB part s':>10s} {'plain executemany s':>20s} "
+        f"{'ratio (a)':>11s} {'whole import s':>15s} {'floor s':>8s} {'ratio (b)':>11s}"
+    )
+    print(header)
+    for r in results:
+        plain = r.plain["executemany, one transaction"]
+        print(
+            f"{r.engine:10s} {r.tracks / r.whole:9.0f} {r.db_part:10.2f} {plain:20.3f} "
+            f"{r.ratio_a:6.2f} {_verdict(r.ratio_a, AIM_DB_RATIO)} {r.whole:15.2f} "
+            f"{r.floor:8.2f} {r.ratio_b:6.2f} {_verdict(r.ratio_b, AIM_FLOOR_RATIO)}"
+        )
+    print(
+        f"aims: (a) DB part <= {AIM_DB_RATIO:g}x a plain executemany of the same rows in one "
+        f"transaction; (b) whole import <= {AIM_FLOOR_RATIO:g}x the floor copy"
+    )
+
+
+def _line(depth: int, label: str, seconds: float, note: str = "") -> None:
+    indent = "  " * depth
+    print(f"{indent}{label:{44 - len(indent)}s} {seconds:8.3f} s{'  ' + note if note else ''}")
+
+
+def print_details(r: Result) -> None:
+    s, calls = r.timings.seconds, r.timings.calls
+    tx, inserts = s["db transactions"], s["db inserts"]
+    print(f"\n{r.engine}: where the import's {r.whole:.2f} s went (wall clock)")
+    for key in ("read catalog", "validation queries", "copy + check (wall)"):
+        _line(1, key, s[key])
+    _line(2, "(in threads, summed) copy + hash + fsync", s["worker: copy + hash + fsync"])
+    _line(2, "(in threads, summed) decode audio", s["worker: decode audio"])
+    _line(2, "(in threads, summed) decode covers", s["worker: decode covers"])
+    _line(1, "write (wall)", s["write (wall)"], f"{calls['db transactions']} releases")
+    _line(2, "build rows (incl. renames)", s["build rows (incl. renames)"])
+    renames = calls["rename into spool + dir fsync"]
+    _line(
+        3, "rename into spool + dir fsync", s["rename into spool + dir fsync"], f"{renames} files"
+    )
+    _line(2, "DB part: transactions", tx, f"{calls['db transactions']} transactions")
+    _line(3, "inserts (insert_release)", inserts)
+    _line(3, "session, BEGIN, COMMIT", tx - inserts)
+    print(f"{r.engine}: the plain inserts of the same rows (median of {BASELINE_RUNS})")
+    for name, seconds in r.plain.items():
+        _line(1, name, seconds, f"DB part / this = {tx / seconds:.2f}x")
+    print(f"{r.engine}: the floor ({r.workers} threads, median of {FLOOR_RUNS})")
+    _line(1, "read + hash, write, fsync, rename", r.floor)
+    _line(
+        1,
+        "the same + a plain decode of each copy",
+        r.floor_decoding,
+        f"import / this = {r.whole / r.floor_decoding:.2f}x",
+    )
+    print(
+        f"CPU time of this process: import {r.cpu:.2f} s, floor {r.floor_cpu:.2f} s "
+        f"({r.cpu / r.floor_cpu:.1f}x; the PostgreSQL server's CPU is not counted)"
+    )
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--releases", type=int, default=1000)
+    parser.add_argument("--tracks", type=int, default=10, help="tracks per release")
+    parser.add_argument("--quick", action="store_true", help="100 releases x 10 tracks")
+    parser.add_argument("--pg", metavar="URL", default=DEFAULT_PG, help="PostgreSQL server")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--profile", action="store_true", help="print cProfile summaries")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.releases, args.tracks = 100, 10
+    if args.releases < 1 or args.tracks < 1:
+        parser.error("--releases and --tracks must be 1 or more")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    began = time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="vwaza-catalog-bench-") as folder:
+        work = Path(folder)
+        start = time.perf_counter()
+        label = make_label(work / "label", args.releases, args.tracks)
+        made = time.perf_counter() - start
+        print(
+            f"catalog: {label.releases} releases x {args.tracks} tracks, "
+            f"{len(label.sources)} files (WAV 0.10-0.20 s mono 44.1 kHz, a 1000 px JPEG per "
+            f"release), {label.total_bytes / 1e6:.1f} MB, made in {made:.1f} s"
+        )
+        results.append(run_engine("sqlite", None, label, work, args))
+        why_not = None if args.no_pg else pg_reachable(args.pg)
+        if args.no_pg:
+            print("postgresql: skipped (--no-pg)")
+        elif why_not:
+            print(f"postgresql: skipped, {args.pg} does not answer ({why_not})")
+        else:
+            with scratch_pg(args.pg) as database_url:
+                results.append(run_engine("postgresql", database_url, label, work, args))
+    print()
+    print_table(results)
+    for result in results:
+        print_details(result)
+    load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
+    print(f"\n{os.cpu_count()} CPUs, load {load}; the run took {time.perf_counter() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
