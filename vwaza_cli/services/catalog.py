@@ -408,34 +408,12 @@ def _rows(
     if entry.cover_art:
         job_id, accepted = accept("cover_art", None, entry.cover_art)
         cover = str(accepted.staged.path)
-        jobs.append(
-            uploads.job_row(
-                ctx.settings,
-                job_id=job_id,
-                job_type="COVER_ART",
-                release_id=release_id,
-                target_id=release_id,
-                track_id=None,
-                accepted=accepted,
-                key=uploads.cover_key(release_id, accepted),
-            )
-        )
+        jobs.append(uploads.cover_job(ctx.settings, job_id, release_id, accepted))
     for track in entry.tracks:
         track_id = new_id()
         job_id, accepted = accept("file", track.where, track.file or "")
         tracks.append(_track_row(plan, track, track_id, release_id, accepted, moment))
-        jobs.append(
-            uploads.job_row(
-                ctx.settings,
-                job_id=job_id,
-                job_type="AUDIO",
-                release_id=release_id,
-                target_id=track_id,
-                track_id=track_id,
-                accepted=accepted,
-                key=uploads.audio_key(release_id, track_id, accepted),
-            )
-        )
+        jobs.append(uploads.audio_job(ctx.settings, job_id, release_id, track_id, accepted))
     release = {
         "id": release_id,
         "artist_id": plan.artist_id,

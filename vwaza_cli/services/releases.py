@@ -169,16 +169,7 @@ def set_cover(ctx: Context, release_id: str, path: Path) -> dict[str, Any]:
             replaced = jobs.drop_waiting_cover_jobs(session, release.id)
             jobs.schedule_object_removal(session, jobs.older_covers(release.id))
             jobs.drop_completed_cover_jobs(session, release.id)
-            job = uploads.new_job(
-                ctx.settings,
-                job_id=job_id,
-                job_type="COVER_ART",
-                release_id=release.id,
-                target_id=release.id,
-                track_id=None,
-                accepted=accepted,
-                key=uploads.cover_key(release.id, accepted),
-            )
+            job = uploads.as_model(uploads.cover_job(ctx.settings, job_id, release.id, accepted))
             jobs.add_job(session, job)
             release.cover_art = str(accepted.staged.path)
             touch(release)

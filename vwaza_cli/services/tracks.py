@@ -119,15 +119,8 @@ def _record_track(
             audio_format=accepted.info.format,
         )
         db.add_track(session, track)
-        job = uploads.new_job(
-            ctx.settings,
-            job_id=job_id,
-            job_type="AUDIO",
-            release_id=release.id,
-            target_id=track.id,
-            track_id=track.id,
-            accepted=accepted,
-            key=uploads.audio_key(release.id, track.id, accepted),
+        job = uploads.as_model(
+            uploads.audio_job(ctx.settings, job_id, release.id, track.id, accepted)
         )
         jobs.add_job(session, job)
         touch(release)

@@ -93,12 +93,39 @@ def accept_image(
     return check_copy(settings, source, IMAGE, on_bytes).commit(settings, spool_name)
 
 
-def audio_key(release_id: str, track_id: str, accepted: Accepted) -> str:
-    return f"audio/{release_id}/{track_id}/{accepted.staged.sha256}.{accepted.info.extension}"
+def audio_job(
+    settings: Settings, job_id: str, release_id: str, track_id: str, accepted: Accepted
+) -> dict[str, Any]:
+    """The upload job of a track's audio, as a plain row; its key is deterministic, so a
+    retry can never store a second copy."""
+    key = f"audio/{release_id}/{track_id}/{accepted.staged.sha256}.{accepted.info.extension}"
+    return job_row(
+        settings,
+        job_id=job_id,
+        job_type="AUDIO",
+        release_id=release_id,
+        target_id=track_id,
+        track_id=track_id,
+        accepted=accepted,
+        key=key,
+    )
 
 
-def cover_key(release_id: str, accepted: Accepted) -> str:
-    return f"cover/{release_id}/{accepted.staged.sha256}.{accepted.info.extension}"
+def cover_job(
+    settings: Settings, job_id: str, release_id: str, accepted: Accepted
+) -> dict[str, Any]:
+    """The upload job of a release's cover art, as a plain row."""
+    key = f"cover/{release_id}/{accepted.staged.sha256}.{accepted.info.extension}"
+    return job_row(
+        settings,
+        job_id=job_id,
+        job_type="COVER_ART",
+        release_id=release_id,
+        target_id=release_id,
+        track_id=None,
+        accepted=accepted,
+        key=key,
+    )
 
 
 def job_row(
@@ -141,9 +168,8 @@ def job_row(
     }
 
 
-def new_job(settings: Settings, **fields: Any) -> Any:
+def as_model(row: dict[str, Any]) -> Any:
+    """A job row as the ORM object (single-file commands add it to their session)."""
     from vwaza_cli.db.models import JobStatus, JobType, UploadJob
 
-    row = job_row(settings, **fields)
-    row["type"], row["status"] = JobType(row["type"]), JobStatus(row["status"])
-    return UploadJob(**row)
+    return UploadJob(**{**row, "type": JobType(row["type"]), "status": JobStatus(row["status"])})
