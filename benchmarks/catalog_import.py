@@ -45,7 +45,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -626,23 +625,19 @@ def _say(message: str) -> None:
 
 @contextlib.contextmanager
 def scratch_pg(server_url: str) -> Iterator[str]:
-    """A throw-away database on the server, dropped afterwards."""
+    """A throw-away database on the server (and the copies made of it), dropped afterwards."""
     import psycopg
-    import sqlalchemy as sa
 
-    from vwaza_cli.db.engine import dispose_engines
+    from tests.support.db import fresh_pg_database
 
-    plain = server_url.replace("+psycopg", "")
-    name = f"vwaza_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.engine.make_url(plain).set(database=name).render_as_string(hide_password=False)
-    finally:
-        dispose_engines()
-        with psycopg.connect(plain, autocommit=True) as conn:
-            for database in (name, f"{name}_snapshot", f"{name}_plain"):
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    with fresh_pg_database(server_url, prefix="vwaza_bench") as database_url:
+        name = database_url.rsplit("/", 1)[-1]
+        try:
+            yield database_url
+        finally:
+            with psycopg.connect(server_url.replace("+psycopg", ""), autocommit=True) as conn:
+                for database in (f"{name}_snapshot", f"{name}_plain"):
+                    conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def pg_reachable(url: str) -> str | None:

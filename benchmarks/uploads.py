@@ -134,23 +134,10 @@ def storage_server(root: Path) -> Iterator[Server]:
 # --- a store with staged jobs, through the service layer ---------------------------------
 
 
-@contextlib.contextmanager
-def fresh_pg_database(server_url: str) -> Iterator[str]:
-    import psycopg
-    import sqlalchemy as sa
+def fresh_pg_database(server_url: str) -> contextlib.AbstractContextManager[str]:
+    from tests.support.db import fresh_pg_database as fresh
 
-    from vwaza_cli.db.engine import dispose_engines
-
-    plain = server_url.replace("+psycopg", "")
-    name = f"vwaza_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.engine.make_url(plain).set(database=name).render_as_string(hide_password=False)
-    finally:
-        dispose_engines()
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return fresh(server_url, prefix="vwaza_bench")
 
 
 def check_pg(server_url: str) -> None:

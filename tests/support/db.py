@@ -43,11 +43,12 @@ def pg_reachable(url: str) -> bool:
 
 
 @contextmanager
-def fresh_pg_database(server_url: str) -> Iterator[str]:
-    """CREATE DATABASE for this test run; DROP it afterwards."""
+def fresh_pg_database(server_url: str, prefix: str = "vwaza_test") -> Iterator[str]:
+    """CREATE DATABASE for this test run (or benchmark); DROP it afterwards."""
     import psycopg
 
-    name = f"vwaza_test_{uuid.uuid4().hex[:12]}"
+    server_url = server_url.replace("+psycopg", "")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     base = sa.engine.make_url(server_url)
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
