@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_releases import _in_review, _published
 from tests.conftest import Cli, Media, spool_files, store_snapshot
 
 ESC = "\x1b[2J\x1b[31m"
@@ -53,11 +54,7 @@ def test_titles_with_terminal_or_bidi_controls_are_refused(ada: Cli, title: str)
 def test_a_rejection_reason_cannot_carry_escape_sequences(
     ada: Cli, admin: Cli, media: Media, env: Path
 ) -> None:
-    from tests.cli.test_releases import _complete_release, _upload_everything
-
-    release = _complete_release(ada, media, tracks=1)
-    _upload_everything(env)
-    ada.ok("release", "submit", release["id"])
+    release = _in_review(ada, media, env)
     assert admin("review", "reject", release["id"], "--reason", f"bad{ESC}").exit_code == 6
     assert ada.ok("release", "show", release["id"])["status"] == "PENDING_REVIEW"
 
@@ -137,12 +134,7 @@ def test_catalog_export_to_a_folder_is_refused_and_leaves_nothing(ada: Cli, tmp_
 def test_nobody_changes_a_published_release_not_even_an_admin(
     ada: Cli, admin: Cli, media: Media, env: Path, store_url: str
 ) -> None:
-    from tests.cli.test_releases import _complete_release, _upload_everything
-
-    release = _complete_release(ada, media, tracks=1)
-    _upload_everything(env)
-    ada.ok("release", "submit", release["id"])
-    admin.ok("review", "approve", release["id"])
+    release = _published(ada, admin, media, env)
     before = store_snapshot(store_url)
     assert admin("track", "add", release["id"], str(media.wav("x.wav"))).exit_code == 5
     assert admin("release", "cover", release["id"], str(media.cover("y.jpg"))).exit_code == 5

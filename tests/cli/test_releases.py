@@ -33,6 +33,20 @@ def _upload_everything(ctx_env: Path) -> None:
         assert queue.complete(ctx, ticket, "test-worker", f"https://cdn.test/{ticket.object_key}")
 
 
+def _in_review(artist: Cli, media: Media, env: Path) -> dict:
+    """A one-track release, uploaded and submitted: PENDING_REVIEW."""
+    release = _complete_release(artist, media, tracks=1)
+    _upload_everything(env)
+    artist.ok("release", "submit", release["id"])
+    return release
+
+
+def _published(artist: Cli, admin: Cli, media: Media, env: Path) -> dict:
+    release = _in_review(artist, media, env)
+    admin.ok("review", "approve", release["id"])
+    return release
+
+
 def test_artist_takes_a_release_to_review_and_admin_publishes_it(
     ada: Cli, admin: Cli, media: Media, env: Path
 ) -> None:
@@ -235,9 +249,7 @@ def test_create_with_a_bad_cover_leaves_no_release(ada: Cli, media: Media, env: 
 
 
 def test_reject_then_edit_and_resubmit(ada: Cli, admin: Cli, media: Media, env: Path) -> None:
-    release = _complete_release(ada, media, tracks=1)
-    _upload_everything(env)
-    ada.ok("release", "submit", release["id"])
+    release = _in_review(ada, media, env)
     assert admin("review", "reject", release["id"], "--reason", "  ").exit_code == 6
     admin.ok("review", "reject", release["id"], "--reason", "Cover is blurry")
     shown = ada.ok("release", "show", release["id"])
@@ -250,10 +262,7 @@ def test_reject_then_edit_and_resubmit(ada: Cli, admin: Cli, media: Media, env: 
 def test_published_is_frozen_for_artists_but_not_for_admins(
     ada: Cli, admin: Cli, media: Media, env: Path, store_url: str
 ) -> None:
-    release = _complete_release(ada, media, tracks=1)
-    _upload_everything(env)
-    ada.ok("release", "submit", release["id"])
-    admin.ok("review", "approve", release["id"])
+    release = _published(ada, admin, media, env)
     before = store_snapshot(store_url)
     assert ada("release", "edit", release["id"], "--title", "New").exit_code == 5
     assert ada("release", "delete", release["id"], "--yes").exit_code == 5
