@@ -8,8 +8,6 @@ import functools
 import os
 import random
 import struct
-import subprocess
-import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -544,18 +542,10 @@ def test_missing_cover_is_refused(tmp_path: Path) -> None:
 
 
 def test_importing_media_loads_no_decoder() -> None:
-    code = (
-        "import sys, vwaza_cli.media; "
-        "print(sorted({'mutagen', 'soundfile', 'av', 'PIL', 'numpy'} & set(sys.modules)))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert done.stdout.strip() == "[]"
+    from tests.support.imports import loaded_by_importing
+
+    watched = ("mutagen", "soundfile", "av", "PIL", "numpy")
+    assert loaded_by_importing(["vwaza_cli.media"], watched) == []
 
 
 # --- the corpus -------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -225,17 +223,7 @@ def test_open_store_with_supabase_but_no_key_is_permanent(tmp_path: Path) -> Non
 
 
 def test_the_storage_package_does_not_import_storage3_or_httpx() -> None:
-    code = (
-        "import sys, vwaza_cli.storage, vwaza_cli.storage.local;"
-        "print(sorted(m for m in ('storage3', 'httpx', 'supabase') if m in sys.modules))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-    )
+    from tests.support.imports import loaded_by_importing
 
-    assert result.stdout.strip() == "[]"
+    modules = ["vwaza_cli.storage", "vwaza_cli.storage.local"]
+    assert loaded_by_importing(modules, ("storage3", "httpx", "supabase")) == []
