@@ -54,7 +54,7 @@ def status(ctx: Context) -> dict[str, Any]:
 
 
 def _daemon_view(row: Any, moment: Any) -> dict[str, Any]:
-    age = (moment - _aware(row.last_seen)).total_seconds()
+    age = (moment - clock.as_utc(row.last_seen)).total_seconds()
     return {
         "id": row.id,
         "machine_id": row.machine_id,
@@ -65,9 +65,3 @@ def _daemon_view(row: Any, moment: Any) -> dict[str, Any]:
         "alive": row.stopped_at is None and age <= ALIVE_WITHIN.total_seconds(),
         "stopped_at": clock.iso(row.stopped_at),
     }
-
-
-def _aware(moment: Any) -> Any:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -169,16 +169,18 @@ def _daemon_check(
 ) -> Check:
     fix = "start `vwaza-daemon` (see docs/operations.md for the systemd unit)"
     live = [
-        b for b in beats if b.stopped_at is None and moment - _aware(b.last_seen) <= alive_within
+        b
+        for b in beats
+        if b.stopped_at is None and moment - clock.as_utc(b.last_seen) <= alive_within
     ]
     if live:
-        age = (moment - _aware(live[0].last_seen)).total_seconds()
+        age = (moment - clock.as_utc(live[0].last_seen)).total_seconds()
         return Check("daemon", OK, f"{len(live)} alive (last heartbeat {age:.0f}s ago)")
     waiting = counts["PENDING"] + counts["UPLOADING"]
     if not beats:
         detail = "no daemon has run on this machine"
     else:
-        age = (moment - _aware(beats[0].last_seen)).total_seconds()
+        age = (moment - clock.as_utc(beats[0].last_seen)).total_seconds()
         detail = f"no heartbeat for {age:.0f}s"
     if waiting:
         return Check("daemon", FAIL, f"{detail}; {waiting} upload(s) waiting", fix)
@@ -208,9 +210,3 @@ def _jobs_check(counts: dict[str, int], stuck: int) -> Check:
         f"{counts['PENDING']} pending, {counts['UPLOADING']} uploading, "
         f"{counts['COMPLETED']} completed",
     )
-
-
-def _aware(moment: Any) -> Any:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
