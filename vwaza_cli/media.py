@@ -21,7 +21,6 @@ import math
 import os
 import stat
 import struct
-import unicodedata
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from vwaza_cli.errors import InvalidMedia
+from vwaza_cli.textsafe import printable
 
 MIN_SAMPLE_RATE = 44_100
 COVER_MIN_SIDE = 1000
@@ -39,8 +39,6 @@ DECODE_BLOCK_FRAMES = 65_536
 ACCEPTED_AUDIO = "WAV, FLAC, AIFF, M4A (AAC or ALAC), MP3, Ogg Vorbis, Opus"
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _DECODE_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     EOFError,
@@ -145,30 +143,13 @@ def display_name(path: Path) -> str:
     Bytes that are not UTF-8 (kept by Python as lone surrogates) come out as ``\\xNN``, so the
     result can always be printed.
     """
-    return _escape(os.fspath(path))
-
-
-def _escape(text: str) -> str:
-    return "".join(_escape_char(ch) for ch in text)
-
-
-def _escape_char(ch: str) -> str:
-    if unicodedata.category(ch) not in _UNSAFE_CATEGORIES:
-        return ch
-    if ch in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[ch]
-    code = ord(ch)
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return printable(os.fspath(path))
 
 
 def _one_line(text: object, limit: int = 120) -> str:
     """A third party's message, made safe to quote in ours."""
     flat = " ".join(str(text).split())
-    return _escape(flat[:limit]) if flat else "no detail"
+    return printable(flat[:limit]) if flat else "no detail"
 
 
 def _refuse(path: Path, reason: str) -> InvalidMedia:

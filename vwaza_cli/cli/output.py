@@ -12,6 +12,7 @@ from typing import Any
 
 from vwaza_cli.cli.options import json_mode
 from vwaza_cli.errors import VwazaError
+from vwaza_cli.textsafe import printable
 
 STATUS_STYLES = {
     "DRAFT": "white",
@@ -107,18 +108,6 @@ def duration_text(seconds: float | None) -> str:
         hours, minutes = divmod(minutes, 60)
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
-
-
-def printable(text: Any) -> str:
-    """Control characters shown as escapes, never sent raw to a terminal."""
-    from vwaza_cli.services.text import has_unsafe_characters
-
-    text = "" if text is None else str(text)
-    if not has_unsafe_characters(text):
-        return text
-    return "".join(
-        c.encode("unicode_escape").decode("ascii") if has_unsafe_characters(c) else c for c in text
-    )
 
 
 def escape(text: Any) -> str:

@@ -22,6 +22,7 @@ from vwaza_cli.services.context import Context
 from vwaza_cli.services.text import clean_text, has_unsafe_characters
 from vwaza_cli.services.tokens import hash_token, new_token
 from vwaza_cli.services.views import user_view
+from vwaza_cli.textsafe import printable
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLES = ("ARTIST", "ADMIN")
@@ -48,8 +49,7 @@ def _actor(user: Any) -> Actor:
 def normalise_email(email: str) -> str:
     email = email.strip()
     if len(email) > 320 or not EMAIL_PATTERN.match(email) or has_unsafe_characters(email):
-        shown = email[:80].encode("unicode_escape").decode("ascii")
-        raise InvalidInput(f"not a valid email address: {shown!r}")
+        raise InvalidInput(f"not a valid email address: '{printable(email[:80])}'")
     return email
 
 

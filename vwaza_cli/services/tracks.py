@@ -18,6 +18,7 @@ from vwaza_cli.services.releases import (
     touch,
 )
 from vwaza_cli.services.views import track_view
+from vwaza_cli.textsafe import printable
 
 
 def normalise_isrc(isrc: str | None) -> str | None:
@@ -30,9 +31,9 @@ def normalise_isrc(isrc: str | None) -> str | None:
     try:
         return str(stdnum_isrc.validate(isrc))
     except ValidationError:
-        shown = isrc.encode("unicode_escape").decode("ascii")
+        shown = printable(isrc)
         raise InvalidIsrc(
-            f"invalid ISRC {shown!r}: expected 12 characters CC-XXX-YY-NNNNN, e.g. USRC17607839"
+            f"invalid ISRC '{shown}': expected 12 characters CC-XXX-YY-NNNNN, e.g. USRC17607839"
         ) from None
 
 
