@@ -6,13 +6,19 @@ Run: python -m vwaza_cli.demo [--keep]
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import wave
 from pathlib import Path
+
+from PIL import Image
 
 ADMIN = ("admin@example.com", "admin password")
 ARTIST = ("ada@example.com", "ada password")
@@ -38,12 +44,6 @@ def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
 
 def _make_media(folder: Path) -> tuple[Path, list[Path]]:
     """A square cover and two short tones, written with the libraries vwaza reads them with."""
-    import math
-    import struct
-    import wave
-
-    from PIL import Image
-
     cover = folder / "cover.jpg"
     Image.new("RGB", (1400, 1400), (30, 60, 120)).save(cover, quality=90)
     tracks = []
@@ -75,8 +75,6 @@ def main() -> None:
 
 
 def _demo(folder: Path, env: dict[str, str]) -> None:
-    import json
-
     cover, tracks = _make_media(folder)
     _run(["vwaza", "init", "--admin-email", ADMIN[0], "--password-stdin"], env, ADMIN[1] + "\n")
     _run(

@@ -7,9 +7,13 @@ defaults. Nothing here touches the disk until a path is asked to exist (``ensure
 from __future__ import annotations
 
 import os
+import socket
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from vwaza_cli.errors import InvalidInput
 
@@ -94,8 +98,6 @@ def _base_dirs(env: dict[str, str]) -> tuple[Path, Path, Path]:
     if home:
         root = Path(home).expanduser().resolve()
         return root, root / "data", root / "auth"
-    import platformdirs
-
     return (
         Path(platformdirs.user_config_dir(APP_NAME)),
         Path(platformdirs.user_data_dir(APP_NAME)),
@@ -104,8 +106,6 @@ def _base_dirs(env: dict[str, str]) -> tuple[Path, Path, Path]:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    import tomllib
-
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
@@ -176,8 +176,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 
 def _hostname() -> str:
-    import socket
-
     return socket.gethostname()
 
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from vwaza_cli import clock
+from vwaza_cli.db import jobs, users
+from vwaza_cli.db.models import LoginSession, Role, User
 from vwaza_cli.errors import (
     Conflict,
     InvalidInput,
@@ -61,8 +63,6 @@ def _check_artist_name(role: str, artist_name: str | None) -> str | None:
 
 
 def _new_user(ctx: Context, email: str, role: str, artist_name: str | None, password: str) -> Any:
-    from vwaza_cli.db.models import Role, User
-
     if role not in ROLES:
         raise InvalidInput(f"role must be ARTIST or ADMIN, not {role!r}")
     email = normalise_email(email)
@@ -72,8 +72,6 @@ def _new_user(ctx: Context, email: str, role: str, artist_name: str | None, pass
 
 
 def register(ctx: Context, email: str, artist_name: str, password: str) -> dict[str, Any]:
-    from vwaza_cli.db import users
-
     user = _new_user(ctx, email, "ARTIST", artist_name, password)
     with ctx.tx() as session:
         users.add_user(session, user)
@@ -82,9 +80,6 @@ def register(ctx: Context, email: str, artist_name: str, password: str) -> dict[
 
 def login(ctx: Context, email: str, password: str) -> dict[str, Any]:
     """Check the password, open a session, save it locally. Same error for every failure."""
-    from vwaza_cli.db import users
-    from vwaza_cli.db.models import LoginSession
-
     rounds = ctx.settings.bcrypt_rounds
     with ctx.tx() as session:
         user = users.find_user_by_email(session, email)
@@ -104,8 +99,6 @@ def login(ctx: Context, email: str, password: str) -> dict[str, Any]:
 
 
 def current_actor(ctx: Context) -> Actor:
-    from vwaza_cli.db import users
-
     if not ctx.token:
         raise NotLoggedIn()
     with ctx.tx() as session:
@@ -126,8 +119,6 @@ def require_admin(ctx: Context) -> Actor:
 
 
 def whoami(ctx: Context) -> dict[str, Any]:
-    from vwaza_cli.db import users
-
     actor = current_actor(ctx)
     with ctx.tx() as session:
         return user_view(users.get_user(session, actor.id))
@@ -135,8 +126,6 @@ def whoami(ctx: Context) -> dict[str, Any]:
 
 def logout(ctx: Context) -> dict[str, Any]:
     """Revoke the session in the store and forget it locally. Logging out twice is fine."""
-    from vwaza_cli.db import users
-
     revoked = 0
     if ctx.token:
         with ctx.tx() as session:
@@ -148,8 +137,6 @@ def logout(ctx: Context) -> dict[str, Any]:
 
 def change_password(ctx: Context, old_password: str, new_password: str) -> dict[str, Any]:
     """Change one's own password; every other session of the user is logged out."""
-    from vwaza_cli.db import users
-
     actor = current_actor(ctx)
     rounds = ctx.settings.bcrypt_rounds
     new_hash = passwords.hash_password(new_password, rounds)
@@ -169,8 +156,6 @@ def change_password(ctx: Context, old_password: str, new_password: str) -> dict[
 def create_user(
     ctx: Context, email: str, role: str, artist_name: str | None, password: str
 ) -> dict[str, Any]:
-    from vwaza_cli.db import users
-
     require_admin(ctx)
     user = _new_user(ctx, email, role.upper(), artist_name, password)
     with ctx.tx() as session:
@@ -179,8 +164,6 @@ def create_user(
 
 
 def list_users(ctx: Context) -> list[dict[str, Any]]:
-    from vwaza_cli.db import users
-
     require_admin(ctx)
     with ctx.tx() as session:
         return [user_view(user) for user in users.list_users(session)]
@@ -188,8 +171,6 @@ def list_users(ctx: Context) -> list[dict[str, Any]]:
 
 def delete_user(ctx: Context, email: str) -> dict[str, Any]:
     """Delete a user and, by cascade, everything of theirs; then their staged files."""
-    from vwaza_cli.db import jobs, users
-
     actor = require_admin(ctx)
     with ctx.tx() as session:
         user = users.find_user_by_email(session, email)
@@ -209,8 +190,6 @@ def create_first_admin(ctx: Context, email: str, password: str) -> dict[str, Any
     """`vwaza init --admin-email`: the *first* admin. Re-running init with the same email
     changes nothing (its password is left as it was); a store that has an admin already gets
     new ones through `vwaza admin user create`, by an admin."""
-    from vwaza_cli.db import users
-
     user = _new_user(ctx, email, "ADMIN", None, password)
     with ctx.tx() as session:
         existing = users.find_user_by_email(session, email)

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from vwaza_cli.db.engine import transaction
+from vwaza_cli.db.schema import ensure_migrated
 from vwaza_cli.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -26,9 +28,6 @@ class Context:
     @contextmanager
     def tx(self) -> Iterator[Session]:
         """A transaction on a store whose schema is current."""
-        from vwaza_cli.db.engine import transaction
-        from vwaza_cli.db.schema import ensure_migrated
-
         if not self._schema_checked:
             ensure_migrated(self.settings.database_url)
             self._schema_checked = True

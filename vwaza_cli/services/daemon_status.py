@@ -7,7 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from vwaza_cli import clock
+from vwaza_cli.db import heartbeats, jobs
+from vwaza_cli.db.models import DaemonHeartbeat
+from vwaza_cli.services.accounts import current_actor
 from vwaza_cli.services.context import Context
+from vwaza_cli.services.releases import owner_filter
+from vwaza_cli.services.views import job_view
 
 HEARTBEAT_SECONDS = 5.0
 ALIVE_WITHIN = timedelta(seconds=HEARTBEAT_SECONDS * 4)
@@ -15,9 +20,6 @@ FORGET_AFTER = timedelta(days=7)  # heartbeats of daemons long gone
 
 
 def beat(ctx: Context, daemon_id: str, pid: int, in_flight: int, stopped: bool = False) -> None:
-    from vwaza_cli.db import heartbeats
-    from vwaza_cli.db.models import DaemonHeartbeat
-
     moment = clock.now()
     row = DaemonHeartbeat(
         id=daemon_id,
@@ -35,11 +37,6 @@ def beat(ctx: Context, daemon_id: str, pid: int, in_flight: int, stopped: bool =
 
 def status(ctx: Context) -> dict[str, Any]:
     """Anyone logged in may look; the queue numbers are this store's."""
-    from vwaza_cli.db import heartbeats, jobs
-    from vwaza_cli.services.accounts import current_actor
-    from vwaza_cli.services.releases import owner_filter
-    from vwaza_cli.services.views import job_view
-
     actor = current_actor(ctx)
     moment = clock.now()
     with ctx.tx() as session:

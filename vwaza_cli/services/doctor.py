@@ -10,8 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 from vwaza_cli import clock
+from vwaza_cli.db import heartbeats, jobs, schema
+from vwaza_cli.db.engine import describe_url, transaction
 from vwaza_cli.errors import VwazaError
+from vwaza_cli.services import spool
+from vwaza_cli.services.daemon_status import ALIVE_WITHIN
+from vwaza_cli.services.mailer import check_connection
 from vwaza_cli.settings import Settings, load_settings
+from vwaza_cli.storage import Timeouts, open_store
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 MIN_FREE_BYTES = 500 * 1024 * 1024
@@ -64,8 +70,6 @@ def _config(settings: Settings) -> Check:
 
 
 def _store(settings: Settings) -> Check:
-    from vwaza_cli.db import schema
-
     def probe() -> Check:
         revision = schema.current_revision(settings.database_url)
         where = _where(settings)
@@ -84,14 +88,10 @@ def _store(settings: Settings) -> Check:
 
 
 def _where(settings: Settings) -> str:
-    from vwaza_cli.db.engine import describe_url
-
     return describe_url(settings.database_url)
 
 
 def _spool(settings: Settings) -> Check:
-    from vwaza_cli.services import spool
-
     def probe() -> Check:
         folder = spool.incoming_dir(settings)
         probe_file = folder / f"doctor-{uuid.uuid4().hex}.part"
@@ -107,8 +107,6 @@ def _spool(settings: Settings) -> Check:
 
 
 def _storage(settings: Settings) -> Check:
-    from vwaza_cli.storage import Timeouts, open_store
-
     def probe() -> Check:
         store = open_store(settings, timeouts=Timeouts(connect=5, read=10, write=10, pool=5))
         try:
@@ -136,8 +134,6 @@ def _storage(settings: Settings) -> Check:
 def _smtp(settings: Settings) -> Check:
     if settings.smtp is None:
         return Check("smtp", OK, f"not configured: reset mail goes to {settings.outbox_dir}")
-    from vwaza_cli.services.mailer import check_connection
-
     smtp = settings.smtp
 
     def probe() -> Check:
@@ -148,10 +144,6 @@ def _smtp(settings: Settings) -> Check:
 
 
 def _queue_checks(settings: Settings) -> list[Check]:
-    from vwaza_cli.db import heartbeats, jobs
-    from vwaza_cli.db.engine import transaction
-    from vwaza_cli.services.daemon_status import ALIVE_WITHIN
-
     moment = clock.now()
     with transaction(settings.database_url) as session:
         beats = [

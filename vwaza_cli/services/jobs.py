@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vwaza_cli import clock
+from vwaza_cli.db import jobs
 from vwaza_cli.errors import InvalidInput, JobNotFound, StatusForbids
 from vwaza_cli.services.accounts import current_actor
 from vwaza_cli.services.context import Context
@@ -15,8 +16,6 @@ STATUSES = ("PENDING", "UPLOADING", "COMPLETED", "FAILED")
 
 
 def list_jobs(ctx: Context, status: str | None) -> list[dict[str, Any]]:
-    from vwaza_cli.db import jobs
-
     actor = current_actor(ctx)
     if status is not None:
         status = status.upper()
@@ -29,8 +28,6 @@ def list_jobs(ctx: Context, status: str | None) -> list[dict[str, Any]]:
 def retry(ctx: Context, job_id: str | None) -> dict[str, Any]:
     """Put FAILED jobs back in the queue with a fresh attempt budget: one job (printed back),
     or, with no ID, every FAILED job the caller may see."""
-    from vwaza_cli.db import jobs
-
     actor = current_actor(ctx)
     owner = owner_filter(actor)
     with ctx.tx() as session:

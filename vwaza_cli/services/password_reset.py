@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from vwaza_cli import clock
+from vwaza_cli.db import users
+from vwaza_cli.db.models import PasswordResetToken
 from vwaza_cli.errors import InvalidResetToken, VwazaError
 from vwaza_cli.services import mailer, passwords, tokens
 from vwaza_cli.services.accounts import normalise_email
@@ -55,8 +57,6 @@ def request_reset(ctx: Context, email: str) -> dict[str, Any]:
 
 def reset_password(ctx: Context, token: str, password: str) -> dict[str, Any]:
     """Use a token once: set the password, void the user's other tokens, end all their sessions."""
-    from vwaza_cli.db import users
-
     # The registration rules, checked before the token is spent: a refused password keeps it.
     new_hash = passwords.hash_password(password, ctx.settings.bcrypt_rounds)
     moment = clock.now()
@@ -80,9 +80,6 @@ def reset_password(ctx: Context, token: str, password: str) -> dict[str, Any]:
 def _issue_token(session: Session, email: str, token_hash: str, moment: datetime) -> str | None:
     """Count the request against the rate limit and store the token for the account, if any.
     Returns the account's own address (mail goes there, not to what was typed), or None."""
-    from vwaza_cli.db import users
-    from vwaza_cli.db.models import PasswordResetToken
-
     since = moment - RATE_WINDOW
     key = _rate_key(email)
     users.forget_reset_requests_before(session, since)

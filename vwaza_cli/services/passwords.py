@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bcrypt
+
 from vwaza_cli.errors import InvalidPassword
 
 MIN_LENGTH = 8
@@ -21,16 +23,12 @@ def check_new_password(password: str) -> None:
 
 
 def hash_password(password: str, rounds: int) -> str:
-    import bcrypt
-
     check_new_password(password)
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
 
 
 def verify_password(password: str, password_hash: str | None, rounds: int) -> bool:
     """Constant-work check; a missing hash or an over-long password is simply a mismatch."""
-    import bcrypt
-
     encoded = password.encode("utf-8")
     target = password_hash.encode("ascii") if password_hash else _dummy_hash(rounds)
     if len(encoded) > MAX_BYTES or "\x00" in password:
@@ -40,8 +38,6 @@ def verify_password(password: str, password_hash: str | None, rounds: int) -> bo
 
 
 def _dummy_hash(rounds: int) -> bytes:
-    import bcrypt
-
     if rounds not in _DUMMY_HASH:
         _DUMMY_HASH[rounds] = bcrypt.hashpw(b"no such user", bcrypt.gensalt(rounds))
     return _DUMMY_HASH[rounds]

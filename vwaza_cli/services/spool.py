@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vwaza_cli.errors import InvalidMedia, Unavailable
+from vwaza_cli.media import display_name
 from vwaza_cli.settings import Settings, ensure_private_dir
+from vwaza_cli.storage.download import with_download
 
 CHUNK = 1024 * 1024
 INCOMING = ".incoming"
@@ -88,8 +90,6 @@ def copy_in(
     on_bytes: Callable[[int], None] | None = None,
 ) -> StagedFile:
     """Stream ``source`` into a private temp file in the spool, hashing as it goes."""
-    from vwaza_cli.media import display_name
-
     label = display_name(source)
     with _open_source(source) as reader:
         if os.fstat(reader.fileno()).st_size > limit:
@@ -101,8 +101,6 @@ def copy_in(
 def _open_source(source: Path) -> BinaryIO:
     """Open a user's file for reading: a regular file only (a FIFO would block, a device
     would never end), opened without blocking and checked again once open."""
-    from vwaza_cli.media import display_name
-
     try:
         fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -154,8 +152,6 @@ def download_in(
     settings: Settings, url: str, limit: int, on_bytes: Callable[[int], None] | None = None
 ) -> StagedFile:
     """Stream an http(s) file (an exported storage URL) into the spool, hashing as it goes."""
-    from vwaza_cli.storage.download import with_download
-
     return with_download(
         url, CHUNK, lambda blocks: _write_temp(settings, blocks, limit, on_bytes, url)
     )

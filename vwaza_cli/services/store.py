@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from vwaza_cli.services import spool
+from vwaza_cli.db import schema
+from vwaza_cli.db.engine import describe_url
+from vwaza_cli.services import accounts, spool
 from vwaza_cli.services.context import Context
 
 
 def _where(ctx: Context) -> str:
-    from vwaza_cli.db.engine import describe_url
-
     return describe_url(ctx.settings.database_url)
 
 
 def upgrade(ctx: Context) -> dict[str, Any]:
-    from vwaza_cli.db import schema
-
     schema.prepare_store(ctx.settings.database_url)
     before = schema.current_revision(ctx.settings.database_url)
     after = schema.upgrade(ctx.settings.database_url)
@@ -25,8 +23,6 @@ def upgrade(ctx: Context) -> dict[str, Any]:
 
 
 def current(ctx: Context) -> dict[str, Any]:
-    from vwaza_cli.db import schema
-
     revision = schema.current_revision(ctx.settings.database_url)
     return {
         "database": _where(ctx),
@@ -38,8 +34,6 @@ def current(ctx: Context) -> dict[str, Any]:
 
 def init(ctx: Context, admin_email: str | None, admin_password: str | None) -> dict[str, Any]:
     """Create or upgrade the store; optionally create the first admin (idempotent)."""
-    from vwaza_cli.services import accounts
-
     result = upgrade(ctx)
     result["admin"] = None
     if admin_email:

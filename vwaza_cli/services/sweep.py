@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from vwaza_cli.db import jobs
 from vwaza_cli.services import spool
 from vwaza_cli.services.context import Context
 
@@ -38,8 +39,6 @@ def _older_than(path: Path, seconds: float) -> bool:
 
 
 def sweep(ctx: Context, grace_seconds: float = GRACE_SECONDS) -> SweepReport:
-    from vwaza_cli.db import jobs
-
     folder = ctx.settings.spool_dir
     if not folder.exists():
         return SweepReport(0, 0, 0)

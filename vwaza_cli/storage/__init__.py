@@ -1,7 +1,7 @@
 """The object store: where uploaded audio and covers end up.
 
-`open_store` picks the backend named by the settings and imports it only then, so that
-`vwaza --help` never pays for storage3 and httpx.
+`open_store` picks the backend named by the settings. The Supabase backend is imported only
+then, so that nothing else pays for storage3 and httpx.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vwaza_cli.storage.base import ObjectInfo, ObjectStore, ProgressCallback, Timeouts
+from vwaza_cli.storage.local import LocalStore
 
 if TYPE_CHECKING:
     from vwaza_cli.settings import Settings
@@ -19,9 +20,8 @@ __all__ = ["ObjectInfo", "ObjectStore", "ProgressCallback", "Timeouts", "open_st
 def open_store(settings: Settings, *, timeouts: Timeouts | None = None) -> ObjectStore:
     """The store the settings ask for; `timeouts` only matter to network backends."""
     if settings.storage == "supabase":
+        # Lazy on purpose: storage.supabase imports storage3 and httpx at its top.
         from vwaza_cli.storage.supabase import SupabaseStore
 
         return SupabaseStore.from_settings(settings, timeouts=timeouts or Timeouts())
-    from vwaza_cli.storage.local import LocalStore
-
     return LocalStore(settings.local_storage_dir)
