@@ -14,7 +14,7 @@ T = TypeVar("T")
 def with_download(url: str, chunk: int, consume: Callable[[Iterator[bytes]], T]) -> T:
     """Hand the body of ``url`` to ``consume`` as an iterator of blocks (memory stays flat).
     Redirects are not followed: a catalog names the file it means."""
-    import httpx
+    import httpx  # lazy on purpose: heavy, and the spool imports this module for every upload
 
     try:
         with httpx.stream("GET", url, timeout=60.0, follow_redirects=False) as response:
