@@ -3,45 +3,59 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from vwaza_cli.db.models import Release, Track, UploadJob, User
+from vwaza_cli.db.lookup import table_of
+from vwaza_cli.db.models import Release, ReleaseStatus, Track, UploadJob, User
+
+
+class ExistingRelease(NamedTuple):
+    """A release already in the store, as catalog import compares it with the file's."""
+
+    id: str
+    artist_id: str
+    external_id: str | None
+    title: str
+    status: ReleaseStatus
+    tracks: int
 
 
 def users_by_email(session: Session, emails: Iterable[str]) -> dict[str, User]:
     lowered = sorted({e.lower() for e in emails})
     if not lowered:
         return {}
-    statement = sa.select(User).where(sa.func.lower(User.email).in_(lowered))
+    statement = sa.select(User).where(sa.func.lower(col(User.email)).in_(lowered))
     return {user.email.lower(): user for user in session.scalars(statement)}
 
 
-def existing_releases(session: Session, artist_ids: Iterable[str]) -> list[Any]:
-    """(id, artist_id, external_id, title, status, track count) of these artists' releases."""
+def existing_releases(session: Session, artist_ids: Iterable[str]) -> list[ExistingRelease]:
+    """These artists' releases, each with its track count."""
     ids = sorted(set(artist_ids))
     if not ids:
         return []
     tracks = (
-        sa.select(Track.release_id, sa.func.count().label("n"))
-        .group_by(Track.release_id)
+        sa.select(col(Track.release_id), sa.func.count().label("n"))
+        .group_by(col(Track.release_id))
         .subquery()
     )
     statement = (
         sa.select(
-            Release.id,
-            Release.artist_id,
-            Release.external_id,
-            Release.title,
-            Release.status,
+            col(Release.id),
+            col(Release.artist_id),
+            col(Release.external_id),
+            col(Release.title),
+            col(Release.status),
             sa.func.coalesce(tracks.c.n, 0),
         )
-        .outerjoin(tracks, tracks.c.release_id == Release.id)
-        .where(Release.artist_id.in_(ids))
+        .outerjoin(tracks, tracks.c.release_id == col(Release.id))
+        .where(col(Release.artist_id).in_(ids))
     )
-    return list(session.execute(statement))
+    return [ExistingRelease._make(row) for row in session.execute(statement)]
 
 
 def insert_release(
@@ -53,38 +67,38 @@ def insert_release(
     """One release with its tracks and upload jobs, as plain rows (executemany).
     False, with nothing written, when the release's external_id exists already."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    releases = table_of(Release)
     # ON CONFLICT instead of a savepoint: two round trips fewer per release.
-    statement = (
-        insert(Release.__table__)
-        .on_conflict_do_nothing(index_elements=["artist_id", "external_id"])
-        .returning(Release.__table__.c.id)
-    )
-    if session.execute(statement, release).first() is None:
+    key = ["artist_id", "external_id"]
+    insert: postgresql.Insert | sqlite.Insert
+    if connection.dialect.name == "postgresql":
+        insert = postgresql.insert(releases).on_conflict_do_nothing(index_elements=key)
+    else:
+        insert = sqlite.insert(releases).on_conflict_do_nothing(index_elements=key)
+    if session.execute(insert.returning(releases.c.id), release).first() is None:
         return False
     if tracks:
-        session.execute(sa.insert(Track.__table__), list(tracks))
+        session.execute(sa.insert(table_of(Track)), list(tracks))
     if jobs:
-        session.execute(sa.insert(UploadJob.__table__), list(jobs))
+        session.execute(sa.insert(table_of(UploadJob)), list(jobs))
     return True
 
 
 def export_rows(
     session: Session, owner_id: str | None
-) -> tuple[list[Any], list[Any], dict[str, str]]:
+) -> tuple[list[Release], list[Track], dict[str, str]]:
     """Releases (with their artist's email) and tracks for export, in two queries."""
-    releases = sa.select(Release, User.email).join(User, User.id == Release.artist_id)
+    releases = sa.select(Release, col(User.email)).join(
+        User, col(User.id) == col(Release.artist_id)
+    )
     if owner_id is not None:
-        releases = releases.where(Release.artist_id == owner_id)
-    rows = list(session.execute(releases.order_by(Release.created_at, Release.id)))
+        releases = releases.where(col(Release.artist_id) == owner_id)
+    rows = list(session.execute(releases.order_by(col(Release.created_at), col(Release.id))))
     ids = [r[0].id for r in rows]
-    tracks: list[Any] = []
+    tracks: list[Track] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        statement = sa.select(Track).where(Track.release_id.in_(chunk))
-        tracks.extend(session.scalars(statement.order_by(Track.release_id, Track.order)))
+        statement = sa.select(Track).where(col(Track.release_id).in_(chunk))
+        tracks.extend(session.scalars(statement.order_by(col(Track.release_id), col(Track.order))))
     emails = {r[0].id: r[1] for r in rows}
     return [r[0] for r in rows], tracks, emails

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from vwaza_cli.errors import InvalidInput, StoreUnavailable
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -30,7 +32,7 @@ def _normalise_url(url: str) -> str:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy (not the sqlite3 module) decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -41,7 +43,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         # Take the write lock up front: a CLI and a daemon writing at once wait on the
         # busy timeout instead of failing with "database is locked" on lock upgrade.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -98,7 +100,7 @@ def sqlite_file_missing(url: str) -> bool:
     if not url.startswith("sqlite"):
         return False
     path = sa.engine.make_url(url).database
-    return bool(path) and path != ":memory:" and not Path(path).exists()
+    return path is not None and path not in ("", ":memory:") and not Path(path).exists()
 
 
 def prepare_sqlite_file(url: str) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from vwaza_cli.db.models import DaemonHeartbeat
 
@@ -25,11 +26,11 @@ def beat(session: Session, row: DaemonHeartbeat) -> None:
 def recent(session: Session, since: datetime) -> Sequence[DaemonHeartbeat]:
     statement = (
         sa.select(DaemonHeartbeat)
-        .where(DaemonHeartbeat.last_seen > since)
-        .order_by(DaemonHeartbeat.last_seen.desc())
+        .where(col(DaemonHeartbeat.last_seen) > since)
+        .order_by(col(DaemonHeartbeat.last_seen).desc())
     )
     return session.scalars(statement).all()
 
 
 def forget_before(session: Session, before: datetime) -> None:
-    session.execute(sa.delete(DaemonHeartbeat).where(DaemonHeartbeat.last_seen < before))
+    session.execute(sa.delete(DaemonHeartbeat).where(col(DaemonHeartbeat.last_seen) < before))

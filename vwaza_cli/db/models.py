@@ -74,7 +74,7 @@ class User(SQLModel, table=True):
 
 
 # Emails are unique regardless of case, enforced by the database.
-sa.Index("ux_users_email_lower", sa.func.lower(User.__table__.c.email), unique=True)
+sa.Index("ux_users_email_lower", sa.func.lower(sa.inspect(User).local_table.c.email), unique=True)
 
 
 class LoginSession(SQLModel, table=True):

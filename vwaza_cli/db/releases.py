@@ -7,27 +7,28 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from vwaza_cli.db.lookup import by_prefix
+from vwaza_cli.db.lookup import by_prefix, rowcount, table_of
 from vwaza_cli.db.models import Release, ReleaseStatus, Track, User
 from vwaza_cli.errors import TrackOrderTaken
 
 
-def _visible_releases(owner_id: str | None) -> sa.Select:  # type: ignore[type-arg]
+def _visible_releases(owner_id: str | None) -> sa.Select[Release]:
     statement = sa.select(Release)
     if owner_id is not None:
-        statement = statement.where(Release.artist_id == owner_id)
+        statement = statement.where(col(Release.artist_id) == owner_id)
     return statement
 
 
 def find_release(session: Session, prefix: str, owner_id: str | None) -> Release | None:
     """A release by ID prefix; ``owner_id`` limits the search to one artist's releases."""
-    return by_prefix(session, _visible_releases(owner_id), Release.id, prefix, "release")
+    return by_prefix(session, _visible_releases(owner_id), col(Release.id), prefix, "release")
 
 
 def lock_release(session: Session, release_id: str) -> Release | None:
     """Re-read a release inside the write transaction (row lock on PostgreSQL)."""
-    statement = sa.select(Release).where(Release.id == release_id).with_for_update()
+    statement = sa.select(Release).where(col(Release.id) == release_id).with_for_update()
     session.expire_all()
     return session.scalars(statement).first()
 
@@ -42,9 +43,9 @@ def list_releases(
 ) -> Sequence[Release]:
     statement = _visible_releases(owner_id)
     if status:
-        statement = statement.where(Release.status == ReleaseStatus(status))
-    order = Release.updated_at if oldest_first else Release.created_at.desc()
-    statement = statement.order_by(order, Release.id).limit(limit).offset(offset)
+        statement = statement.where(col(Release.status) == ReleaseStatus(status))
+    order = col(Release.updated_at) if oldest_first else col(Release.created_at).desc()
+    statement = statement.order_by(order, col(Release.id)).limit(limit).offset(offset)
     return session.scalars(statement).all()
 
 
@@ -52,66 +53,70 @@ def releases_with_artists(session: Session, releases: Sequence[Release]) -> dict
     ids = {release.artist_id for release in releases}
     if not ids:
         return {}
-    return {user.id: user for user in session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    return {user.id: user for user in session.scalars(sa.select(User).where(col(User.id).in_(ids)))}
 
 
 def find_by_external_id(session: Session, artist_id: str, external_id: str) -> Release | None:
     statement = sa.select(Release).where(
-        Release.artist_id == artist_id, Release.external_id == external_id
+        col(Release.artist_id) == artist_id, col(Release.external_id) == external_id
     )
     return session.scalars(statement).first()
 
 
 def find_by_title(session: Session, artist_id: str, title: str) -> Release | None:
     statement = sa.select(Release).where(
-        Release.artist_id == artist_id,
-        Release.title == title,
-        Release.external_id.is_(None),  # type: ignore[union-attr]
+        col(Release.artist_id) == artist_id,
+        col(Release.title) == title,
+        col(Release.external_id).is_(None),
     )
     return session.scalars(statement).first()
 
 
 def delete_release(session: Session, release_id: str) -> None:
-    session.execute(sa.delete(Release).where(Release.id == release_id))
+    session.execute(sa.delete(Release).where(col(Release.id) == release_id))
 
 
 def set_cover_url_if_current(session: Session, release_id: str, staged: str, url: str) -> int:
     """Record the uploaded cover, unless the release has since been given another cover."""
     statement = (
         sa.update(Release)
-        .where(Release.id == release_id, Release.cover_art == staged)
+        .where(col(Release.id) == release_id, col(Release.cover_art) == staged)
         .values(cover_art=url)
     )
-    return session.execute(statement).rowcount
+    return rowcount(session.execute(statement))
 
 
 # --- tracks ----------------------------------------------------------------------------
 
 
 def tracks_of(session: Session, release_id: str) -> Sequence[Track]:
-    statement = sa.select(Track).where(Track.release_id == release_id).order_by(Track.order)
+    statement = (
+        sa.select(Track).where(col(Track.release_id) == release_id).order_by(col(Track.order))
+    )
     return session.scalars(statement).all()
 
 
 def count_tracks(session: Session, release_id: str) -> int:
-    statement = sa.select(sa.func.count()).where(Track.release_id == release_id)
+    statement = sa.select(sa.func.count()).where(col(Track.release_id) == release_id)
     return session.scalar(statement) or 0
 
 
 def find_track(session: Session, prefix: str, owner_id: str | None) -> Track | None:
-    statement = sa.select(Track).join(Release, Release.id == Track.release_id)
+    statement = sa.select(Track).join(Release, col(Release.id) == col(Track.release_id))
     if owner_id is not None:
-        statement = statement.where(Release.artist_id == owner_id)
-    return by_prefix(session, statement, Track.id, prefix, "track")
+        statement = statement.where(col(Release.artist_id) == owner_id)
+    return by_prefix(session, statement, col(Track.id), prefix, "track")
 
 
 def order_taken(session: Session, release_id: str, order: int) -> bool:
-    statement = sa.select(Track.id).where(Track.release_id == release_id, Track.order == order)
+    statement = sa.select(col(Track.id)).where(
+        col(Track.release_id) == release_id, col(Track.order) == order
+    )
     return session.scalar(statement) is not None
 
 
 def next_order(session: Session, release_id: str) -> int:
-    statement = sa.select(sa.func.max(Track.order)).where(Track.release_id == release_id)
+    statement = sa.select(sa.func.max(col(Track.order))).where(col(Track.release_id) == release_id)
     return (session.scalar(statement) or 0) + 1
 
 
@@ -134,7 +139,7 @@ def renumber(session: Session, release_id: str, ordered_ids: Sequence[str]) -> N
     First every order moves out of the way (negative), then each takes its final place:
     PostgreSQL checks the unique constraint row by row, so a plain shift would collide.
     """
-    table = Track.__table__
+    table = table_of(Track)
     position = table.c.position
     session.execute(
         sa.update(table).where(table.c.release_id == release_id).values(position=-position - 1)
@@ -145,13 +150,13 @@ def renumber(session: Session, release_id: str, ordered_ids: Sequence[str]) -> N
 
 
 def delete_track(session: Session, track_id: str) -> None:
-    session.execute(sa.delete(Track).where(Track.id == track_id))
+    session.execute(sa.delete(Track).where(col(Track.id) == track_id))
 
 
 def set_audio_url_if_current(session: Session, track_id: str, staged: str, url: str) -> int:
     statement = (
         sa.update(Track)
-        .where(Track.id == track_id, Track.audio_file == staged)
+        .where(col(Track.id) == track_id, col(Track.audio_file) == staged)
         .values(audio_file=url)
     )
-    return session.execute(statement).rowcount
+    return rowcount(session.execute(statement))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -14,13 +15,17 @@ from vwaza_cli.db.engine import (
 )
 from vwaza_cli.errors import StoreNotMigrated
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration. A test checks it equals alembic's head, so the CLI can verify the
 # store's version without loading alembic on every command.
 HEAD_REVISION = "0002_storage_deletions"
 
 
-def _alembic_config():  # type: ignore[no-untyped-def]
+def _alembic_config() -> Config:
+    # alembic loads only to migrate: every command checks the version, none needs alembic.
     from alembic.config import Config
 
     config = Config()

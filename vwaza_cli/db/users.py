@@ -7,13 +7,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
+from vwaza_cli.db.lookup import rowcount
 from vwaza_cli.db.models import LoginSession, PasswordResetToken, ResetRequest, Role, User
 from vwaza_cli.errors import EmailTaken
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
-    statement = sa.select(User).where(sa.func.lower(User.email) == email.strip().lower())
+    statement = sa.select(User).where(sa.func.lower(col(User.email)) == email.strip().lower())
     return session.scalars(statement).first()
 
 
@@ -35,20 +37,22 @@ def add_user(session: Session, user: User) -> User:
 
 
 def list_users(session: Session) -> list[User]:
-    return list(session.scalars(sa.select(User).order_by(User.created_at, User.email)))
+    return list(session.scalars(sa.select(User).order_by(col(User.created_at), col(User.email))))
 
 
 def delete_user(session: Session, user_id: str) -> None:
     # The foreign keys cascade to releases, tracks, jobs, tokens and sessions.
-    session.execute(sa.delete(User).where(User.id == user_id))
+    session.execute(sa.delete(User).where(col(User.id) == user_id))
 
 
 def count_admins(session: Session) -> int:
-    return session.scalar(sa.select(sa.func.count()).where(User.role == Role.ADMIN)) or 0
+    return session.scalar(sa.select(sa.func.count()).where(col(User.role) == Role.ADMIN)) or 0
 
 
 def set_password_hash(session: Session, user_id: str, password_hash: str) -> None:
-    session.execute(sa.update(User).where(User.id == user_id).values(password_hash=password_hash))
+    session.execute(
+        sa.update(User).where(col(User.id) == user_id).values(password_hash=password_hash)
+    )
 
 
 # --- login sessions --------------------------------------------------------------------
@@ -61,9 +65,9 @@ def add_login_session(session: Session, login: LoginSession) -> None:
 
 def find_live_session(session: Session, token_hash: str, at: datetime) -> LoginSession | None:
     statement = sa.select(LoginSession).where(
-        LoginSession.token_hash == token_hash,
-        LoginSession.revoked_at.is_(None),  # type: ignore[union-attr]
-        LoginSession.expires_at > at,
+        col(LoginSession.token_hash) == token_hash,
+        col(LoginSession.revoked_at).is_(None),
+        col(LoginSession.expires_at) > at,
     )
     return session.scalars(statement).first()
 
@@ -71,10 +75,10 @@ def find_live_session(session: Session, token_hash: str, at: datetime) -> LoginS
 def revoke_session(session: Session, token_hash: str, at: datetime) -> int:
     statement = (
         sa.update(LoginSession)
-        .where(LoginSession.token_hash == token_hash, LoginSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(LoginSession.token_hash) == token_hash, col(LoginSession.revoked_at).is_(None))
         .values(revoked_at=at)
     )
-    return session.execute(statement).rowcount
+    return rowcount(session.execute(statement))
 
 
 def revoke_user_sessions(
@@ -83,12 +87,12 @@ def revoke_user_sessions(
     """Log a user out everywhere (but the session whose token hash is ``keep``)."""
     statement = (
         sa.update(LoginSession)
-        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None))
         .values(revoked_at=at)
     )
     if keep is not None:
-        statement = statement.where(LoginSession.token_hash != keep)
-    return session.execute(statement).rowcount
+        statement = statement.where(col(LoginSession.token_hash) != keep)
+    return rowcount(session.execute(statement))
 
 
 # --- password reset --------------------------------------------------------------------
@@ -96,7 +100,7 @@ def revoke_user_sessions(
 
 def count_reset_requests(session: Session, email_hash: str, since: datetime) -> int:
     statement = sa.select(sa.func.count()).where(
-        ResetRequest.email_hash == email_hash, ResetRequest.created_at > since
+        col(ResetRequest.email_hash) == email_hash, col(ResetRequest.created_at) > since
     )
     return session.scalar(statement) or 0
 
@@ -107,11 +111,13 @@ def record_reset_request(session: Session, email_hash: str, at: datetime) -> Non
 
 
 def forget_reset_requests_before(session: Session, before: datetime) -> None:
-    session.execute(sa.delete(ResetRequest).where(ResetRequest.created_at < before))
+    session.execute(sa.delete(ResetRequest).where(col(ResetRequest.created_at) < before))
 
 
 def forget_reset_tokens_expired_before(session: Session, before: datetime) -> None:
-    session.execute(sa.delete(PasswordResetToken).where(PasswordResetToken.expires_at < before))
+    session.execute(
+        sa.delete(PasswordResetToken).where(col(PasswordResetToken.expires_at) < before)
+    )
 
 
 def add_reset_token(session: Session, token: PasswordResetToken) -> None:
@@ -120,7 +126,9 @@ def add_reset_token(session: Session, token: PasswordResetToken) -> None:
 
 
 def find_reset_token(session: Session, token_hash: str) -> PasswordResetToken | None:
-    statement = sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash)
+    statement = sa.select(PasswordResetToken).where(
+        col(PasswordResetToken.token_hash) == token_hash
+    )
     return session.scalars(statement).first()
 
 
@@ -129,19 +137,19 @@ def consume_reset_token(session: Session, token_id: str, at: datetime) -> bool:
     statement = (
         sa.update(PasswordResetToken)
         .where(
-            PasswordResetToken.id == token_id,
-            PasswordResetToken.used.is_(False),  # type: ignore[attr-defined]
-            PasswordResetToken.expires_at > at,
+            col(PasswordResetToken.id) == token_id,
+            col(PasswordResetToken.used).is_(False),
+            col(PasswordResetToken.expires_at) > at,
         )
         .values(used=True)
     )
-    return session.execute(statement).rowcount == 1
+    return rowcount(session.execute(statement)) == 1
 
 
 def void_reset_tokens(session: Session, user_id: str) -> None:
     statement = (
         sa.update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used.is_(False))  # type: ignore[attr-defined]
+        .where(col(PasswordResetToken.user_id) == user_id, col(PasswordResetToken.used).is_(False))
         .values(used=True)
     )
     session.execute(statement)
