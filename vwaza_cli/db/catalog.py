@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from vwaza_cli.db.lookup import table_of
 from vwaza_cli.db.models import Release, ReleaseStatus, Track, UploadJob, User
@@ -59,12 +59,10 @@ def existing_releases(session: Session, artist_ids: Iterable[str]) -> list[Exist
 
 
 def insert_release(
-    session: Session,
-    release: dict[str, Any],
-    tracks: Sequence[dict[str, Any]],
-    jobs: Sequence[dict[str, Any]],
+    session: Session, release: Release, tracks: Sequence[Track], jobs: Sequence[UploadJob]
 ) -> bool:
-    """One release with its tracks and upload jobs, as plain rows (executemany).
+    """One release with its tracks and upload jobs, written as plain rows (executemany,
+    not the ORM's unit of work); the objects stay out of the session.
     False, with nothing written, when the release's external_id exists already."""
     connection = session.connection()
     releases = table_of(Release)
@@ -75,13 +73,24 @@ def insert_release(
         insert = postgresql.insert(releases).on_conflict_do_nothing(index_elements=key)
     else:
         insert = sqlite.insert(releases).on_conflict_do_nothing(index_elements=key)
-    if session.execute(insert.returning(releases.c.id), release).first() is None:
+    if session.execute(insert.returning(releases.c.id), _row(release)).first() is None:
         return False
     if tracks:
-        session.execute(sa.insert(table_of(Track)), list(tracks))
+        session.execute(sa.insert(table_of(Track)), [_row(track) for track in tracks])
     if jobs:
-        session.execute(sa.insert(table_of(UploadJob)), list(jobs))
+        session.execute(sa.insert(table_of(UploadJob)), [_row(job) for job in jobs])
     return True
+
+
+def _row(instance: SQLModel) -> dict[str, Any]:
+    """A model's values keyed by column (Track.order is the column "position"); Any, as
+    the columns hold every type."""
+    mapper = sa.inspect(type(instance))
+    return {
+        column.key: getattr(instance, attribute.key)
+        for attribute in mapper.column_attrs
+        for column in attribute.columns
+    }
 
 
 def export_rows(
