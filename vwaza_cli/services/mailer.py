@@ -19,6 +19,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
@@ -153,7 +154,10 @@ def _envelope(client: smtplib.SMTP, sender: str, recipient: str, options: list[s
 
 
 def _data(client: smtplib.SMTP, message: EmailMessage, *, utf8: bool) -> None:
-    payload = message.as_bytes(policy=message.policy.clone(utf8=utf8, linesep="\r\n"))
+    policy = message.policy
+    if not isinstance(policy, EmailPolicy):  # compose() gives email.policy.default
+        raise TypeError(f"a message with the {type(policy).__name__} policy has no utf8 flag")
+    payload = message.as_bytes(policy=policy.clone(utf8=utf8, linesep="\r\n"))
     code, reply = client.data(payload)
     if code != 250:
         raise smtplib.SMTPDataError(code, reply)
@@ -161,7 +165,8 @@ def _data(client: smtplib.SMTP, message: EmailMessage, *, utf8: bool) -> None:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode("utf-8", "replace") if exc.smtp_error else ""
+        error = exc.smtp_error
+        text = error.decode("utf-8", "replace") if isinstance(error, bytes) else error or ""
         return f"{exc.smtp_code} {text}".strip()
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(exc.recipients.values()))
