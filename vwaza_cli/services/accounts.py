@@ -142,6 +142,10 @@ def change_password(ctx: Context, old_password: str, new_password: str) -> dict[
     new_hash = passwords.hash_password(new_password, rounds)
     with ctx.tx() as session:
         user = users.get_user(session, actor.id)
+        if user is None:  # deleted (with its sessions) since current_actor() read it
+            raise PermissionDenied(
+                "your session has expired or was revoked: run `vwaza auth login --email YOU`"
+            )
         if not passwords.verify_password(old_password, user.password_hash, rounds):
             raise WrongCredentials("the current password is wrong")
         users.set_password_hash(session, actor.id, new_hash)
