@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,11 +12,19 @@ from vwaza_cli.cli import output
 from vwaza_cli.cli.common import context
 from vwaza_cli.cli.options import Json, json_mode
 
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
 app = typer.Typer(help="Import and export whole catalogs (JSON or CSV).", no_args_is_help=True)
 
 
 class _Bar:
     """A rich progress bar on stderr: files staged, bytes, releases written."""
+
+    # the bar's three tasks, added by begin()
+    files: TaskID
+    size: TaskID
+    written: TaskID
 
     def __init__(self) -> None:
         from rich.progress import (
@@ -35,7 +43,6 @@ class _Bar:
             console=output.stderr_console(),
             transient=True,
         )
-        self.files = self.written = self.size = None
 
     def begin(self, files: int, total_bytes: int, releases: int) -> None:
         self.progress.start()

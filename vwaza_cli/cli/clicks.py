@@ -1,11 +1,18 @@
-"""The click layer under Typer. Typer >= 0.20 ships its own copy of click; older ones use click."""
+"""The click layer under Typer. Typer >= 0.26 ships its own copy of click; older ones use click."""
 
 from __future__ import annotations
 
-try:
-    from typer import _click as click  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older Typer
-    import click  # type: ignore[no-redef]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Checked against the copy the installed Typer ships: the click package is not installed
+    # beside a Typer that vendors it, and the names used here are the same in both.
+    from typer import _click as click
+else:
+    try:
+        from typer import _click as click
+    except ImportError:  # pragma: no cover - Typer < 0.26
+        import click
 
 Context = click.Context
 UsageError = click.exceptions.UsageError

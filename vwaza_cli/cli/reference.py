@@ -26,7 +26,7 @@ from pathlib import Path
 
 import typer.main
 from typer.completion import get_completion_script
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from vwaza_cli.cli import clicks
 from vwaza_cli.cli.main import app
@@ -196,8 +196,8 @@ def _section(doc: CommandDoc) -> list[str]:
         lines += [paragraph, ""]
     lines += ["```", " ".join([doc.path, *pieces]), "```"]
     lines += _parameter_table(doc)
-    if doc.is_group:
-        lines += _subcommand_table(doc)
+    if isinstance(doc.command, TyperGroup):
+        lines += _subcommand_table(doc, doc.command)
     for example in examples(doc):
         lines += ["", "Example:", "", "```bash", example, "```"]
     return lines
@@ -209,11 +209,17 @@ def _parameter_table(doc: CommandDoc) -> list[str]:
         record = param.get_help_record(doc.ctx)
         if record is None:  # hidden
             continue
-        value_type = param.display_type_rich(doc.ctx) or ""
+        value_type = _value_type(param, doc.ctx)
         rows.append(f"| {_name(param, doc.ctx)} | `{_cell(value_type)}` | {_cell(record[1])} |")
     if not rows:
         return []
     return ["", "| Argument / option | Type | Description |", "| --- | --- | --- |", *rows]
+
+
+def _value_type(param: clicks.click.Parameter, ctx: clicks.Context) -> str:
+    if not isinstance(param, TyperArgument | TyperOption):  # Typer builds every parameter
+        raise TypeError(f"parameter {param.name!r} was not made by Typer")
+    return param.display_type_rich(ctx) or ""
 
 
 def _name(param: clicks.click.Parameter, ctx: clicks.Context) -> str:
@@ -225,10 +231,10 @@ def _name(param: clicks.click.Parameter, ctx: clicks.Context) -> str:
     return f"`{_cell(names)}`"
 
 
-def _subcommand_table(doc: CommandDoc) -> list[str]:
+def _subcommand_table(doc: CommandDoc, group: TyperGroup) -> list[str]:
     rows = []
-    for name in doc.command.list_commands(doc.ctx):
-        child = doc.command.get_command(doc.ctx, name)
+    for name in group.list_commands(doc.ctx):
+        child = group.get_command(doc.ctx, name)
         if child is None or child.hidden:
             continue
         child_doc = CommandDoc(f"{doc.path} {name}", child, doc.ctx)
