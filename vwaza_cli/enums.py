@@ -1,0 +1,50 @@
+"""The domain's named values: the only spelling of roles, release and job statuses, job types.
+
+A light module (no third-party import), so that the command line can name these values for
+help, colours and completion without loading the store.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TypeVar
+
+from vwaza_cli.errors import InvalidInput
+
+
+class Role(enum.StrEnum):
+    ARTIST = "ARTIST"
+    ADMIN = "ADMIN"
+
+
+class ReleaseStatus(enum.StrEnum):
+    DRAFT = "DRAFT"
+    PROCESSING = "PROCESSING"
+    PENDING_REVIEW = "PENDING_REVIEW"
+    PUBLISHED = "PUBLISHED"
+    REJECTED = "REJECTED"
+
+
+class JobType(enum.StrEnum):
+    AUDIO = "AUDIO"
+    COVER_ART = "COVER_ART"
+
+
+class JobStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    UPLOADING = "UPLOADING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def parse(cls: type[E], value: str, what: str) -> E:
+    """``value`` (any case) as a member of ``cls``; refused input names the valid choices."""
+    value = value.upper()
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in cls)
+        raise InvalidInput(f"unknown {what} {value!r}: use one of {choices}") from None
