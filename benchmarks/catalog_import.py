@@ -212,6 +212,7 @@ def instrumented(timings: Timings) -> Iterator[None]:
     function renamed in the service makes mock.patch fail loudly, never time nothing."""
     from vwaza_cli import media
     from vwaza_cli.db import catalog as db_catalog
+    from vwaza_cli.db.models import column_values
     from vwaza_cli.services import catalog, catalog_format, spool, uploads
 
     def write_all(*args: Any, **kwargs: Any) -> Any:
@@ -222,7 +223,8 @@ def instrumented(timings: Timings) -> Iterator[None]:
             timings.writing = False
 
     def insert_release(session: Any, release: Any, tracks: Any, jobs: Any) -> Any:
-        timings.rows.append((release, list(tracks), list(jobs)))
+        rows = [column_values(t) for t in tracks], [column_values(j) for j in jobs]
+        timings.rows.append((column_values(release), *rows))
         return db_insert_release(session, release, tracks, jobs)
 
     catalog_write_all, db_insert_release = catalog._write_all, db_catalog.insert_release

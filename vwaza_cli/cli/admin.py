@@ -9,6 +9,7 @@ import typer
 from vwaza_cli.cli import output
 from vwaza_cli.cli.common import context
 from vwaza_cli.cli.options import Json, PasswordStdin, Yes, ask_password, confirm
+from vwaza_cli.enums import Role
 
 app = typer.Typer(help="Administration (admins only).", no_args_is_help=True)
 user_app = typer.Typer(help="Create, list and delete users.", no_args_is_help=True)
@@ -18,7 +19,7 @@ app.add_typer(user_app, name="user")
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Option("--email", help="The new user's email.")],
-    role: Annotated[str, typer.Option("--role", help="ARTIST or ADMIN.")] = "ARTIST",
+    role: Annotated[str, typer.Option("--role", help="ARTIST or ADMIN.")] = Role.ARTIST.value,
     artist_name: Annotated[
         str | None, typer.Option("--artist-name", help="Public name (required for artists).")
     ] = None,

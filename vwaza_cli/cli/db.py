@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,7 +12,7 @@ from vwaza_cli.cli.options import Json, PasswordStdin, ask_password
 app = typer.Typer(help="Schema migrations of the store.", no_args_is_help=True)
 
 
-def _render_revision(result: dict) -> None:  # type: ignore[type-arg]
+def _render_revision(result: dict[str, Any]) -> None:
     shown = [(k, v) for k, v in result.items() if k not in ("admin", "warnings")]
     output.fields([(k.replace("_", " "), output.escape(v)) for k, v in shown])
 

@@ -8,32 +8,36 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vwaza_cli.cli.options import json_mode
+from vwaza_cli.enums import JobStatus, ReleaseStatus
 from vwaza_cli.errors import VwazaError
 from vwaza_cli.textsafe import printable
 
-STATUS_STYLES = {
-    "DRAFT": "white",
-    "PROCESSING": "yellow",
-    "PENDING_REVIEW": "cyan",
-    "PUBLISHED": "green",
-    "REJECTED": "red",
-    "PENDING": "yellow",
-    "UPLOADING": "cyan",
-    "COMPLETED": "green",
-    "FAILED": "red",
+if TYPE_CHECKING:
+    from rich.console import Console
+
+STATUS_STYLES: dict[str, str] = {
+    ReleaseStatus.DRAFT: "white",
+    ReleaseStatus.PROCESSING: "yellow",
+    ReleaseStatus.PENDING_REVIEW: "cyan",
+    ReleaseStatus.PUBLISHED: "green",
+    ReleaseStatus.REJECTED: "red",
+    JobStatus.PENDING: "yellow",
+    JobStatus.UPLOADING: "cyan",
+    JobStatus.COMPLETED: "green",
+    JobStatus.FAILED: "red",
 }
 
 
-def stdout_console():  # type: ignore[no-untyped-def]
+def stdout_console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=False)
 
 
-def stderr_console():  # type: ignore[no-untyped-def]
+def stderr_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)

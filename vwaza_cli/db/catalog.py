@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from vwaza_cli.db.lookup import table_of
-from vwaza_cli.db.models import Release, ReleaseStatus, Track, UploadJob, User
+from vwaza_cli.db.models import Release, ReleaseStatus, Track, UploadJob, User, column_values
 
 
 class ExistingRelease(NamedTuple):
@@ -73,24 +73,13 @@ def insert_release(
         insert = postgresql.insert(releases).on_conflict_do_nothing(index_elements=key)
     else:
         insert = sqlite.insert(releases).on_conflict_do_nothing(index_elements=key)
-    if session.execute(insert.returning(releases.c.id), _row(release)).first() is None:
+    if session.execute(insert.returning(releases.c.id), column_values(release)).first() is None:
         return False
     if tracks:
-        session.execute(sa.insert(table_of(Track)), [_row(track) for track in tracks])
+        session.execute(sa.insert(table_of(Track)), [column_values(track) for track in tracks])
     if jobs:
-        session.execute(sa.insert(table_of(UploadJob)), [_row(job) for job in jobs])
+        session.execute(sa.insert(table_of(UploadJob)), [column_values(job) for job in jobs])
     return True
-
-
-def _row(instance: SQLModel) -> dict[str, Any]:
-    """A model's values keyed by column (Track.order is the column "position"); Any, as
-    the columns hold every type."""
-    mapper = sa.inspect(type(instance))
-    return {
-        column.key: getattr(instance, attribute.key)
-        for attribute in mapper.column_attrs
-        for column in attribute.columns
-    }
 
 
 def export_rows(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from vwaza_cli import clock
 from vwaza_cli.db import jobs, users
 from vwaza_cli.db.models import LoginSession, Role, User
@@ -19,7 +21,7 @@ from vwaza_cli.errors import (
     UserNotFound,
     WrongCredentials,
 )
-from vwaza_cli.services import passwords, session_file, spool
+from vwaza_cli.services import passwords, session_file, spool, uploads
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.text import clean_text, has_unsafe_characters
 from vwaza_cli.services.tokens import hash_token, new_token
@@ -27,7 +29,6 @@ from vwaza_cli.services.views import user_view
 from vwaza_cli.textsafe import printable
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ROLES = ("ARTIST", "ADMIN")
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,16 @@ class Actor:
 
     id: str
     email: str
-    role: str
+    role: Role
     artist_name: str | None
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "ADMIN"
+        return self.role == Role.ADMIN
 
 
-def _actor(user: Any) -> Actor:
-    return Actor(id=user.id, email=user.email, role=str(user.role), artist_name=user.artist_name)
+def _actor(user: User) -> Actor:
+    return Actor(id=user.id, email=user.email, role=user.role, artist_name=user.artist_name)
 
 
 def normalise_email(email: str) -> str:
@@ -55,24 +56,30 @@ def normalise_email(email: str) -> str:
     return email
 
 
-def _check_artist_name(role: str, artist_name: str | None) -> str | None:
+def _check_artist_name(role: Role, artist_name: str | None) -> str | None:
     name = (artist_name or "").strip() or None
-    if role == "ARTIST" and not name:
+    if role == Role.ARTIST and not name:
         raise InvalidInput("an artist needs an artist name: add --artist-name NAME")
     return clean_text(name, "artist name", 200) if name else None
 
 
-def _new_user(ctx: Context, email: str, role: str, artist_name: str | None, password: str) -> Any:
-    if role not in ROLES:
-        raise InvalidInput(f"role must be ARTIST or ADMIN, not {role!r}")
+def parse_role(role: str) -> Role:
+    try:
+        return Role(role.upper())
+    except ValueError:
+        raise InvalidInput(f"role must be ARTIST or ADMIN, not {role.upper()!r}") from None
+
+
+def _new_user(ctx: Context, email: str, role: Role, artist_name: str | None, password: str) -> User:
+    """The one way a User row is built (register, admin user create, init)."""
     email = normalise_email(email)
     name = _check_artist_name(role, artist_name)
     password_hash = passwords.hash_password(password, ctx.settings.bcrypt_rounds)
-    return User(email=email, role=Role(role), artist_name=name, password_hash=password_hash)
+    return User(email=email, role=role, artist_name=name, password_hash=password_hash)
 
 
 def register(ctx: Context, email: str, artist_name: str, password: str) -> dict[str, Any]:
-    user = _new_user(ctx, email, "ARTIST", artist_name, password)
+    user = _new_user(ctx, email, Role.ARTIST, artist_name, password)
     with ctx.tx() as session:
         users.add_user(session, user)
         return user_view(user)
@@ -103,12 +110,18 @@ def current_actor(ctx: Context) -> Actor:
         raise NotLoggedIn()
     with ctx.tx() as session:
         login_row = users.find_live_session(session, hash_token(ctx.token), clock.now())
-        user = users.get_user(session, login_row.user_id) if login_row else None
-        if user is None:
-            raise PermissionDenied(
-                "your session has expired or was revoked: run `vwaza auth login --email YOU`"
-            )
-        return _actor(user)
+        return _actor(_live_user(session, login_row.user_id if login_row else None))
+
+
+def _live_user(session: Session, user_id: str | None) -> User:
+    """The logged-in user, or the one answer for a session that no longer holds (expired,
+    revoked, or its user deleted since it was read)."""
+    user = users.get_user(session, user_id) if user_id else None
+    if user is None:
+        raise PermissionDenied(
+            "your session has expired or was revoked: run `vwaza auth login --email YOU`"
+        )
+    return user
 
 
 def require_admin(ctx: Context) -> Actor:
@@ -121,7 +134,7 @@ def require_admin(ctx: Context) -> Actor:
 def whoami(ctx: Context) -> dict[str, Any]:
     actor = current_actor(ctx)
     with ctx.tx() as session:
-        return user_view(users.get_user(session, actor.id))
+        return user_view(_live_user(session, actor.id))
 
 
 def logout(ctx: Context) -> dict[str, Any]:
@@ -141,11 +154,7 @@ def change_password(ctx: Context, old_password: str, new_password: str) -> dict[
     rounds = ctx.settings.bcrypt_rounds
     new_hash = passwords.hash_password(new_password, rounds)
     with ctx.tx() as session:
-        user = users.get_user(session, actor.id)
-        if user is None:  # deleted (with its sessions) since current_actor() read it
-            raise PermissionDenied(
-                "your session has expired or was revoked: run `vwaza auth login --email YOU`"
-            )
+        user = _live_user(session, actor.id)
         if not passwords.verify_password(old_password, user.password_hash, rounds):
             raise WrongCredentials("the current password is wrong")
         users.set_password_hash(session, actor.id, new_hash)
@@ -161,7 +170,7 @@ def create_user(
     ctx: Context, email: str, role: str, artist_name: str | None, password: str
 ) -> dict[str, Any]:
     require_admin(ctx)
-    user = _new_user(ctx, email, role.upper(), artist_name, password)
+    user = _new_user(ctx, email, parse_role(role), artist_name, password)
     with ctx.tx() as session:
         users.add_user(session, user)
         return user_view(user)
@@ -182,8 +191,7 @@ def delete_user(ctx: Context, email: str) -> dict[str, Any]:
             raise UserNotFound(f"no user with email {email}")
         if user.id == actor.id:
             raise Conflict("you cannot delete your own account while logged in as it")
-        staged = jobs.staged_paths_of_user(session, user.id)
-        jobs.schedule_object_removal(session, jobs.owned_by_user(user.id))
+        staged = uploads.forget_files_of(session, jobs.owned_by_user(user.id))
         view = user_view(user)
         users.delete_user(session, user.id)
     spool.discard(staged)
@@ -194,11 +202,11 @@ def create_first_admin(ctx: Context, email: str, password: str) -> dict[str, Any
     """`vwaza init --admin-email`: the *first* admin. Re-running init with the same email
     changes nothing (its password is left as it was); a store that has an admin already gets
     new ones through `vwaza admin user create`, by an admin."""
-    user = _new_user(ctx, email, "ADMIN", None, password)
+    user = _new_user(ctx, email, Role.ADMIN, None, password)
     with ctx.tx() as session:
         existing = users.find_user_by_email(session, email)
         if existing is not None:
-            if str(existing.role) != "ADMIN":
+            if existing.role != Role.ADMIN:
                 raise Conflict(f"{email} already exists and is not an admin")
             return {
                 **user_view(existing),

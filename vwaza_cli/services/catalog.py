@@ -14,10 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
 
-from vwaza_cli import clock
+from vwaza_cli.db import catalog as db
+from vwaza_cli.db.models import GENRE_LENGTH, TITLE_LENGTH, Release, Track, UploadJob, new_id
+from vwaza_cli.enums import ReleaseStatus, Role
 from vwaza_cli.errors import InvalidInput, VwazaError
-from vwaza_cli.services import spool, uploads
+from vwaza_cli.services import lifecycle, spool, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.catalog_format import (
     Collector,
@@ -26,8 +29,10 @@ from vwaza_cli.services.catalog_format import (
     read_catalog,
 )
 from vwaza_cli.services.context import Context
-from vwaza_cli.services.releases import clean_text, missing_for_submit
-from vwaza_cli.services.tracks import normalise_isrc
+from vwaza_cli.services.releases import missing_for_submit, mover, new_release
+from vwaza_cli.services.text import clean_text
+from vwaza_cli.services.tracks import TrackFields, new_track, normalise_isrc
+from vwaza_cli.services.views import release_view
 
 CHECK_WORKERS = 4
 
@@ -55,10 +60,11 @@ class Plan:
 
     entry: ReleaseEntry
     artist_id: str | None = None
-    existing: Any | None = None
+    existing: db.ExistingRelease | None = None
     submit: bool = False
     isrcs: dict[int, str | None] = field(default_factory=dict)
-    checked: dict[str, uploads.Checked] = field(default_factory=dict)  # source -> copy
+    # field, place and source -> the checked copy (audio or image, as the field says)
+    checked: dict[str, uploads.Checked[Any]] = field(default_factory=dict)
 
     @property
     def to_create(self) -> bool:
@@ -69,8 +75,6 @@ class Plan:
 
 
 def _resolve_artists(ctx: Context, actor: Actor, plans: list[Plan], problems: Collector) -> None:
-    from vwaza_cli.db import catalog as db
-
     wanted = [p.entry.artist_email for p in plans if p.entry.artist_email]
     with ctx.tx() as session:
         users = db.users_by_email(session, wanted)
@@ -95,19 +99,17 @@ def _resolve_artists(ctx: Context, actor: Actor, plans: list[Plan], problems: Co
             )
             continue
         user = users.get(email.lower())
-        if user is None or str(user.role) != "ARTIST":
+        if user is None or user.role != Role.ARTIST:
             problems.add(plan.entry.label, None, "artist_email", f"no artist with email {email}")
             continue
         plan.artist_id = user.id
 
 
 def _find_existing(ctx: Context, plans: list[Plan]) -> None:
-    from vwaza_cli.db import catalog as db
-
     with ctx.tx() as session:
         rows = db.existing_releases(session, [p.artist_id for p in plans if p.artist_id])
-    by_external = {(r[1], r[2]): r for r in rows if r[2]}
-    by_title = {(r[1], r[3]): r for r in rows}
+    by_external = {(r.artist_id, r.external_id): r for r in rows if r.external_id}
+    by_title = {(r.artist_id, r.title): r for r in rows}
     for plan in plans:
         if plan.artist_id is None:
             continue
@@ -135,7 +137,7 @@ def _check_duplicates(plans: list[Plan], problems: Collector) -> None:
 
 def _check_text(plan: Plan, problems: Collector) -> None:
     entry = plan.entry
-    for name, limit in (("title", 300), ("genre", 100)):
+    for name, limit in (("title", TITLE_LENGTH), ("genre", GENRE_LENGTH)):
         value = getattr(entry, name)
         if value is None:
             if name not in entry.bad:  # a malformed value was reported already
@@ -157,7 +159,7 @@ def _check_tracks(plan: Plan, problems: Collector) -> None:
                 problems.add(entry.label, where, "title", "required")
         else:
             try:
-                track.title = clean_text(track.title, "title", 300)
+                track.title = clean_text(track.title, "title", TITLE_LENGTH)
             except InvalidInput as exc:
                 problems.add(entry.label, where, "title", exc.message)
         if track.file is None and "file" not in track.bad:
@@ -197,8 +199,6 @@ def resolve_source(catalog: Path, value: str) -> str | Path:
     if value.startswith(("https://", "http://")):
         return value
     if value.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-
         return Path(unquote(urlparse(value).path))
     path = Path(value).expanduser()
     return path if path.is_absolute() else catalog.parent / path
@@ -210,7 +210,7 @@ class _FileCheck:
     track: int | None  # order, None for the cover
     field: str
     source: str | Path
-    kind: str
+    kind: uploads.MediaRule[Any]  # audio or image, as the field says
 
 
 def _file_checks(catalog: Path, plans: Iterable[Plan]) -> list[_FileCheck]:
@@ -253,7 +253,7 @@ def _run_file_checks(
 ) -> None:
     """Copy and check every file (in parallel); a dry run checks and throws the copy away."""
 
-    def one(check: _FileCheck) -> tuple[_FileCheck, uploads.Checked | None, str | None]:
+    def one(check: _FileCheck) -> tuple[_FileCheck, uploads.Checked[Any] | None, str | None]:
         try:
             checked = uploads.check_copy(ctx.settings, check.source, check.kind)
         except VwazaError as exc:
@@ -317,7 +317,7 @@ def import_catalog(
         problems.raise_if_any()
         if dry_run:
             return _dry_run_report(plans)
-        return _write_all(ctx, path, plans, progress)
+        return _write_all(ctx, actor, path, plans, progress)
     finally:
         _discard_all(plans)
 
@@ -333,25 +333,30 @@ def _dry_run_report(plans: list[Plan]) -> dict[str, Any]:
 
 def _report_row(plan: Plan, result: str, created: dict[str, Any] | None = None) -> dict[str, Any]:
     existing = plan.existing
+    release_id, status, tracks = None, None, len(plan.entry.tracks)
+    if created is not None:
+        release_id, status = created["id"], created["status"]
+    elif existing is not None:
+        release_id, status, tracks = existing.id, str(existing.status), existing.tracks
     return {
         "external_id": plan.entry.external_id,
-        "id": created["id"] if created else (existing[0] if existing else None),
+        "id": release_id,
         "title": plan.entry.title,
-        "status": created["status"] if created else (str(existing[4]) if existing else None),
-        "tracks": len(plan.entry.tracks) if created or not existing else existing[5],
+        "status": status,
+        "tracks": tracks,
         "result": result,
     }
 
 
 def _write_all(
-    ctx: Context, path: Path, plans: list[Plan], progress: ImportProgress
+    ctx: Context, actor: Actor, path: Path, plans: list[Plan], progress: ImportProgress
 ) -> dict[str, Any]:
     rows = []
     for plan in plans:
         if not plan.to_create:
             rows.append(_report_row(plan, "skipped"))
             continue
-        created = _write_release(ctx, path, plan)
+        created = _write_release(ctx, actor, path, plan)
         rows.append(_report_row(plan, "created" if created else "skipped", created))
         progress.release_done()
     return {
@@ -361,94 +366,64 @@ def _write_all(
     }
 
 
-def _write_release(ctx: Context, path: Path, plan: Plan) -> dict[str, Any] | None:
+def _write_release(ctx: Context, actor: Actor, path: Path, plan: Plan) -> dict[str, Any] | None:
     """Rename the release's checked copies into the spool, then one transaction for the
     release, its tracks and its jobs. Returns None when someone created it meanwhile."""
-    from vwaza_cli.db import catalog as db
-    from vwaza_cli.db.models import new_id
-
-    release_id = new_id()
     committed: list[Path] = []
 
-    def accept(field_name: str, order: int | None, source: str) -> tuple[str, uploads.Accepted]:
+    def accept(field_name: str, order: int | None, source: str) -> tuple[str, Any]:
         job_id = new_id()
         checked = plan.checked.pop(
-            _key(_FileCheck(plan, order, field_name, resolve_source(path, source), ""))
+            _key(_FileCheck(plan, order, field_name, resolve_source(path, source), uploads.AUDIO))
         )
         accepted = checked.commit(ctx.settings, job_id, sync_folder=False)
         committed.append(accepted.staged.path)
         return job_id, accepted
 
     try:
-        release, tracks, jobs = _rows(ctx, plan, release_id, accept)
+        release, tracks, upload_jobs = _rows(ctx, actor, plan, accept)
         spool.fsync_dir(ctx.settings.spool_dir)  # the release's renames, durable at once
         with ctx.tx() as session:
-            inserted = db.insert_release(session, release, tracks, jobs)
+            inserted = db.insert_release(session, release, tracks, upload_jobs)
     except BaseException:
         spool.discard(committed)
         raise
     if not inserted:  # another import created the same external_id meanwhile
         spool.discard(committed)
         return None
-    return release
+    return release_view(release)
 
 
 def _rows(
     ctx: Context,
+    actor: Actor,
     plan: Plan,
-    release_id: str,
-    accept: Callable[[str, int | None, str], tuple[str, uploads.Accepted]],
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    from vwaza_cli.db.models import new_id
-
+    accept: Callable[[str, int | None, str], tuple[str, Any]],  # Any: an Accepted of either kind
+) -> tuple[Release, list[Track], list[UploadJob]]:
+    """The release's rows, built by the same constructors as `release create`, `release
+    cover` and `track add`; a release to submit makes the lifecycle's submit move."""
     entry = plan.entry
-    moment = clock.now()
-    jobs, tracks = [], []
-    cover = None
+    release = new_release(
+        plan.artist_id or "", entry.title or "", entry.genre or "", entry.external_id
+    )
+    upload_jobs, tracks = [], []
     if entry.cover_art:
         job_id, accepted = accept("cover_art", None, entry.cover_art)
-        cover = str(accepted.staged.path)
-        jobs.append(uploads.cover_job(ctx.settings, job_id, release_id, accepted))
-    for track in entry.tracks:
-        track_id = new_id()
-        job_id, accepted = accept("file", track.where, track.file or "")
-        tracks.append(_track_row(plan, track, track_id, release_id, accepted, moment))
-        jobs.append(uploads.audio_job(ctx.settings, job_id, release_id, track_id, accepted))
-    release = {
-        "id": release_id,
-        "artist_id": plan.artist_id,
-        "title": entry.title,
-        "genre": entry.genre,
-        "cover_art": cover,
-        "status": "PROCESSING" if plan.submit else "DRAFT",
-        "external_id": entry.external_id,
-        "rejection_reason": None,
-        "created_at": moment,
-        "updated_at": moment,
-        "submitted_at": moment if plan.submit else None,
-    }
-    return release, tracks, jobs
+        release.cover_art = str(accepted.staged.path)
+        upload_jobs.append(uploads.cover_job(ctx.settings, job_id, release.id, accepted))
+    for entry_track in entry.tracks:
+        job_id, accepted = accept("file", entry_track.where, entry_track.file or "")
+        track = new_track(release.id, _track_fields(plan, entry_track), accepted)
+        tracks.append(track)
+        upload_jobs.append(uploads.audio_job(ctx.settings, job_id, release.id, track.id, accepted))
+    if plan.submit:
+        lifecycle.move(release, ReleaseStatus.PROCESSING, mover(actor))
+    return release, tracks, upload_jobs
 
 
-def _track_row(
-    plan: Plan,
-    track: TrackEntry,
-    track_id: str,
-    release_id: str,
-    accepted: uploads.Accepted,
-    moment: Any,
-) -> dict[str, Any]:
-    return {
-        "id": track_id,
-        "release_id": release_id,
-        "title": track.title,
-        "audio_file": str(accepted.staged.path),
-        "duration": accepted.info.duration,
-        "position": track.order,
-        "isrc": plan.isrcs.get(id(track)),
-        "audio_format": accepted.info.format,
-        "created_at": moment,
-    }
+def _track_fields(plan: Plan, track: TrackEntry) -> TrackFields:
+    # validation has made sure of a title; a track without an order takes its place
+    return TrackFields(track.title or "", track.where, plan.isrcs.get(id(track)))
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -456,12 +431,10 @@ def _track_row(
 
 def export_catalog(ctx: Context) -> dict[str, Any]:
     """The caller's releases (an admin's: everyone's) in the import format, plus statuses."""
-    from vwaza_cli.db import catalog as db
-
     actor = current_actor(ctx)
     with ctx.tx() as session:
         releases, tracks, emails = db.export_rows(session, None if actor.is_admin else actor.id)
-    by_release: dict[str, list[Any]] = {}
+    by_release: dict[str, list[Track]] = {}
     for track in tracks:
         by_release.setdefault(track.release_id, []).append(track)
     return {
@@ -469,15 +442,20 @@ def export_catalog(ctx: Context) -> dict[str, Any]:
     }
 
 
-def _export_release(release: Any, email: str, tracks: list[Any]) -> dict[str, Any]:
+# REJECTED is not resubmitted by a round trip: the reviewer's verdict stands
+SUBMITTED = frozenset(
+    {ReleaseStatus.PROCESSING, ReleaseStatus.PENDING_REVIEW, ReleaseStatus.PUBLISHED}
+)
+
+
+def _export_release(release: Release, email: str, tracks: list[Track]) -> dict[str, Any]:
     return {
         "external_id": release.external_id,
         "artist_email": email,
         "title": release.title,
         "genre": release.genre,
         "cover_art": release.cover_art,
-        # REJECTED is not resubmitted by a round trip: the reviewer's verdict stands
-        "submit": str(release.status) in ("PROCESSING", "PENDING_REVIEW", "PUBLISHED"),
+        "submit": release.status in SUBMITTED,
         "status": str(release.status),
         "tracks": [
             {"order": t.order, "title": t.title, "file": t.audio_file, "isrc": t.isrc}

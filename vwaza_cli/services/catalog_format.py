@@ -6,11 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vwaza_cli.errors import InvalidCatalog
+from vwaza_cli.errors import InvalidCatalog, InvalidInput
+from vwaza_cli.media import display_name
 
 RELEASE_KEYS = {"external_id", "artist_email", "title", "genre", "cover_art", "submit", "tracks"}
 TRACK_KEYS = {"order", "title", "file", "isrc"}
@@ -98,8 +101,6 @@ class Collector:
 
 
 def catalog_error(source: Path, problems: list[Problem]) -> InvalidCatalog:
-    from vwaza_cli.media import display_name
-
     error = InvalidCatalog(
         f"{display_name(source)}: {len(problems)} problem{'s' if len(problems) != 1 else ''}",
         [p.as_json() for p in problems],
@@ -370,11 +371,6 @@ def render_catalog(document: dict[str, Any], fmt: str) -> str:
 
 def write_catalog(document: dict[str, Any], path: Path) -> None:
     """Write atomically next to the target: a reader never sees half a catalog."""
-    import os
-    import tempfile
-
-    from vwaza_cli.errors import InvalidInput
-
     if path.is_dir():
         raise InvalidInput(f"{path} is a folder: give a file name, e.g. {path / 'catalog.json'}")
     fmt = "csv" if path.suffix.lower() == ".csv" else "json"

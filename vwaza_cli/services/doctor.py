@@ -12,6 +12,7 @@ from typing import Any
 from vwaza_cli import clock
 from vwaza_cli.db import heartbeats, jobs, schema
 from vwaza_cli.db.engine import describe_url, transaction
+from vwaza_cli.enums import JobStatus
 from vwaza_cli.errors import VwazaError
 from vwaza_cli.services import spool
 from vwaza_cli.services.daemon_status import ALIVE_WITHIN
@@ -168,7 +169,7 @@ def _daemon_check(
     if live:
         age = (moment - clock.as_utc(live[0].last_seen)).total_seconds()
         return Check("daemon", OK, f"{len(live)} alive (last heartbeat {age:.0f}s ago)")
-    waiting = counts["PENDING"] + counts["UPLOADING"]
+    waiting = counts[JobStatus.PENDING] + counts[JobStatus.UPLOADING]
     if not beats:
         detail = "no daemon has run on this machine"
     else:
@@ -180,11 +181,11 @@ def _daemon_check(
 
 
 def _jobs_check(counts: dict[str, int], stuck: int) -> Check:
-    if counts["FAILED"]:
+    if counts[JobStatus.FAILED]:
         return Check(
             "jobs",
             FAIL,
-            f"{counts['FAILED']} upload(s) FAILED (files kept)",
+            f"{counts[JobStatus.FAILED]} upload(s) FAILED (files kept)",
             "see `vwaza jobs list --status FAILED`, fix the cause, then "
             "`vwaza jobs retry --failed`",
         )
@@ -199,6 +200,6 @@ def _jobs_check(counts: dict[str, int], stuck: int) -> Check:
     return Check(
         "jobs",
         OK,
-        f"{counts['PENDING']} pending, {counts['UPLOADING']} uploading, "
-        f"{counts['COMPLETED']} completed",
+        f"{counts[JobStatus.PENDING]} pending, {counts[JobStatus.UPLOADING]} uploading, "
+        f"{counts[JobStatus.COMPLETED]} completed",
     )

@@ -6,23 +6,19 @@ from typing import Any
 
 from vwaza_cli import clock
 from vwaza_cli.db import jobs
-from vwaza_cli.errors import InvalidInput, JobNotFound, StatusForbids
+from vwaza_cli.enums import JobStatus, parse
+from vwaza_cli.errors import JobNotFound, StatusForbids
 from vwaza_cli.services.accounts import current_actor
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.releases import owner_filter
 from vwaza_cli.services.views import job_view
 
-STATUSES = ("PENDING", "UPLOADING", "COMPLETED", "FAILED")
-
 
 def list_jobs(ctx: Context, status: str | None) -> list[dict[str, Any]]:
     actor = current_actor(ctx)
-    if status is not None:
-        status = status.upper()
-        if status not in STATUSES:
-            raise InvalidInput(f"unknown job status {status!r}: use one of {', '.join(STATUSES)}")
+    wanted = None if status is None else parse(JobStatus, status, "job status")
     with ctx.tx() as session:
-        return [job_view(j) for j in jobs.list_jobs(session, owner_filter(actor), status)]
+        return [job_view(j) for j in jobs.list_jobs(session, owner_filter(actor), wanted)]
 
 
 def retry(ctx: Context, job_id: str | None) -> dict[str, Any]:
@@ -36,7 +32,7 @@ def retry(ctx: Context, job_id: str | None) -> dict[str, Any]:
         job = jobs.find_job(session, job_id, owner)
         if job is None:
             raise JobNotFound(f"no job {job_id}: see `vwaza jobs list`")
-        if str(job.status) != "FAILED":
+        if job.status != JobStatus.FAILED:
             raise StatusForbids(f"job {job.id[:8]} is {job.status}: only FAILED jobs retry")
         jobs.retry_failed(session, owner, job.id, clock.now())
         session.refresh(job)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vwaza_cli.db import jobs
+from vwaza_cli.enums import JobStatus
 from vwaza_cli.services import spool
 from vwaza_cli.services.context import Context
 
@@ -47,6 +48,6 @@ def sweep(ctx: Context, grace_seconds: float = GRACE_SECONDS) -> SweepReport:
     files = [str(p) for p in folder.iterdir() if p.is_file()]
     with ctx.tx() as session:
         status = jobs.status_of_paths(session, files)
-    leftovers = [p for p in files if status.get(p) == "COMPLETED"]
+    leftovers = [p for p in files if status.get(p) == JobStatus.COMPLETED]
     orphans = [p for p in files if p not in status and _older_than(Path(p), grace_seconds)]
     return SweepReport(spool.discard(stale), spool.discard(orphans), spool.discard(leftovers))

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+from stdnum import isrc as stdnum_isrc
+from stdnum.exceptions import ValidationError
+
+from vwaza_cli.db import jobs
+from vwaza_cli.db import releases as db
+from vwaza_cli.db.models import TITLE_LENGTH, Release, Track, new_id
 from vwaza_cli.errors import InvalidInput, InvalidIsrc, TrackNotFound, TrackOrderTaken
+from vwaza_cli.media import AudioInfo, display_name
 from vwaza_cli.services import spool, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.context import Context
-from vwaza_cli.services.releases import (
-    clean_text,
-    describe,
-    ensure_editable,
-    load_release,
-    owner_filter,
-    touch,
-)
+from vwaza_cli.services.lifecycle import ensure_editable
+from vwaza_cli.services.releases import describe, load_editable, load_release, owner_filter, touch
+from vwaza_cli.services.text import clean_text
 from vwaza_cli.services.views import track_view
 from vwaza_cli.textsafe import printable
 
@@ -25,9 +29,6 @@ def normalise_isrc(isrc: str | None) -> str | None:
     """Validate an ISRC and return it upper-case without separators (None stays None)."""
     if isrc is None or not isrc.strip():
         return None
-    from stdnum import isrc as stdnum_isrc
-    from stdnum.exceptions import ValidationError
-
     try:
         return str(stdnum_isrc.validate(isrc))
     except ValidationError:
@@ -37,9 +38,7 @@ def normalise_isrc(isrc: str | None) -> str | None:
         ) from None
 
 
-def _check_order(session: Any, release_id: str, order: int | None) -> int:
-    from vwaza_cli.db import releases as db
-
+def _check_order(session: Session, release_id: str, order: int | None) -> int:
     nxt = db.next_order(session, release_id)
     if order is None:
         return nxt
@@ -56,10 +55,36 @@ def _check_order(session: Any, release_id: str, order: int | None) -> int:
 
 
 def _default_title(path: Path) -> str:
-    from vwaza_cli.media import display_name
-
     stem = display_name(Path(path.stem)).strip() or "Untitled"
-    return stem[:300]
+    return stem[:TITLE_LENGTH]
+
+
+@dataclass(frozen=True)
+class TrackFields:
+    """What a person says about a track (checked); the file says the rest."""
+
+    title: str
+    order: int
+    isrc: str | None = None
+
+
+def new_track(
+    release_id: str,
+    fields: TrackFields,
+    accepted: uploads.Accepted[AudioInfo],
+    track_id: str | None = None,
+) -> Track:
+    """The one way a Track row is built (`track add` and catalog import)."""
+    return Track(
+        id=track_id or new_id(),
+        release_id=release_id,
+        title=fields.title,
+        audio_file=str(accepted.staged.path),
+        duration=accepted.info.duration,
+        order=fields.order,
+        isrc=fields.isrc,
+        audio_format=accepted.info.format,
+    )
 
 
 def add_track(
@@ -71,20 +96,18 @@ def add_track(
     isrc: str | None = None,
 ) -> dict[str, Any]:
     """Check what can be checked, stage the file, then record track and job together."""
-    from vwaza_cli.db.models import new_id
-
     actor = current_actor(ctx)
     path = Path(path)
-    title = clean_text(title, "title", 300) if title is not None else _default_title(path)
+    title = clean_text(title, "title", TITLE_LENGTH) if title is not None else _default_title(path)
     isrc = normalise_isrc(isrc)
     with ctx.tx() as session:
         release = load_release(session, actor, release_id)
-        ensure_editable(actor, release)
+        ensure_editable(release)
         _check_order(session, release.id, order)
-    job_id, track_id = new_id(), new_id()
+    job_id = new_id()
     accepted = uploads.accept_audio(ctx.settings, path, job_id)
     try:
-        view = _record_track(ctx, actor, release_id, track_id, job_id, title, order, isrc, accepted)
+        view = _record_track(ctx, actor, release_id, job_id, (title, order, isrc), accepted)
     except BaseException:
         spool.discard([accepted.staged.path])
         raise
@@ -95,34 +118,17 @@ def _record_track(
     ctx: Context,
     actor: Actor,
     release_id: str,
-    track_id: str,
     job_id: str,
-    title: str,
-    order: int | None,
-    isrc: str | None,
-    accepted: uploads.Accepted,
+    wanted: tuple[str, int | None, str | None],
+    accepted: uploads.Accepted[AudioInfo],
 ) -> dict[str, Any]:
-    from vwaza_cli.db import jobs
-    from vwaza_cli.db import releases as db
-    from vwaza_cli.db.models import Track
-
+    title, order, isrc = wanted
     with ctx.tx() as session:
-        release = load_release(session, actor, release_id, lock=True)
-        ensure_editable(actor, release)
-        track = Track(
-            id=track_id,
-            release_id=release.id,
-            title=title,
-            audio_file=str(accepted.staged.path),
-            duration=accepted.info.duration,
-            order=_check_order(session, release.id, order),
-            isrc=isrc,
-            audio_format=accepted.info.format,
-        )
+        release = load_editable(session, actor, release_id)
+        fields = TrackFields(title, _check_order(session, release.id, order), isrc)
+        track = new_track(release.id, fields, accepted)
         db.add_track(session, track)
-        job = uploads.as_model(
-            uploads.audio_job(ctx.settings, job_id, release.id, track.id, accepted)
-        )
+        job = uploads.audio_job(ctx.settings, job_id, release.id, track.id, accepted)
         jobs.add_job(session, job)
         touch(release)
         return track_view(track, job)
@@ -134,28 +140,26 @@ def list_tracks(ctx: Context, release_id: str) -> list[dict[str, Any]]:
         return describe(session, load_release(session, actor, release_id))["tracks"]
 
 
-def _load_track(session: Any, actor: Actor, track_id: str) -> tuple[Any, Any]:
+def _load_track(session: Session, actor: Actor, track_id: str) -> tuple[Track, Release]:
     """A visible track and its release, the release locked for the change."""
-    from vwaza_cli.db import releases as db
-
-    track = db.find_track(session, track_id, owner_filter(actor))
-    if track is None:
+    found = db.find_track(session, track_id, owner_filter(actor))
+    if found is None:
         raise TrackNotFound(f"no track {track_id}: see `vwaza track list RELEASE_ID`")
-    release = db.lock_release(session, track.release_id)
-    ensure_editable(actor, release)
-    return session.get(type(track), track.id), release
+    release = db.lock_release(session, found.release_id)
+    if release is None:  # deleted between the two reads
+        raise TrackNotFound(f"no track {track_id}: see `vwaza track list RELEASE_ID`")
+    ensure_editable(release)
+    return session.get(Track, found.id) or found, release
 
 
 def edit_track(ctx: Context, track_id: str, title: str | None, isrc: str | None) -> dict[str, Any]:
-    from vwaza_cli.db import jobs
-
     actor = current_actor(ctx)
     if title is None and isrc is None:
         raise InvalidInput("nothing to change: give --title and/or --isrc")
     with ctx.tx() as session:
         track, release = _load_track(session, actor, track_id)
         if title is not None:
-            track.title = clean_text(title, "title", 300)
+            track.title = clean_text(title, "title", TITLE_LENGTH)
         if isrc is not None:
             track.isrc = normalise_isrc(isrc)  # an empty --isrc "" clears it
         touch(release)
@@ -165,8 +169,6 @@ def edit_track(ctx: Context, track_id: str, title: str | None, isrc: str | None)
 
 def move_track(ctx: Context, track_id: str, to: int) -> list[dict[str, Any]]:
     """Move a track to position ``to``; the others shift so orders stay 1..n."""
-    from vwaza_cli.db import releases as db
-
     actor = current_actor(ctx)
     with ctx.tx() as session:
         track, release = _load_track(session, actor, track_id)
@@ -181,15 +183,11 @@ def move_track(ctx: Context, track_id: str, to: int) -> list[dict[str, Any]]:
 
 
 def remove_track(ctx: Context, track_id: str) -> dict[str, Any]:
-    from vwaza_cli.db import jobs
-    from vwaza_cli.db import releases as db
-
     actor = current_actor(ctx)
     with ctx.tx() as session:
         track, release = _load_track(session, actor, track_id)
         view = track_view(track, jobs.jobs_by_target(session, [track.id]).get(track.id))
-        staged = jobs.staged_paths_of_track(session, track.id)
-        jobs.schedule_object_removal(session, jobs.of_track(track.id))
+        staged = uploads.forget_files_of(session, jobs.of_track(track.id))
         db.delete_track(session, track.id)
         remaining = [t.id for t in db.tracks_of(session, release.id)]
         db.renumber(session, release.id, remaining)

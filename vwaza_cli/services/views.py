@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from vwaza_cli.clock import iso
+from vwaza_cli.db.models import Release, Track, UploadJob, User
+from vwaza_cli.enums import JobStatus
 
 
-def user_view(user: Any) -> dict[str, Any]:
+def user_view(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
         "email": user.email,
@@ -20,7 +22,7 @@ def user_view(user: Any) -> dict[str, Any]:
     }
 
 
-def release_view(release: Any, artist: Any | None = None) -> dict[str, Any]:
+def release_view(release: Release, artist: User | None = None) -> dict[str, Any]:
     view = {
         "id": release.id,
         "artist_id": release.artist_id,
@@ -40,7 +42,7 @@ def release_view(release: Any, artist: Any | None = None) -> dict[str, Any]:
     return view
 
 
-def track_view(track: Any, job: Any | None = None) -> dict[str, Any]:
+def track_view(track: Track, job: UploadJob | None = None) -> dict[str, Any]:
     return {
         "id": track.id,
         "release_id": track.release_id,
@@ -54,11 +56,11 @@ def track_view(track: Any, job: Any | None = None) -> dict[str, Any]:
     }
 
 
-def upload_status(job: Any | None) -> str:
-    return str(job.status) if job is not None else "COMPLETED"
+def upload_status(job: UploadJob | None) -> str:
+    return str(job.status) if job is not None else JobStatus.COMPLETED.value
 
 
-def job_view(job: Any) -> dict[str, Any]:
+def job_view(job: UploadJob) -> dict[str, Any]:
     return {
         "id": job.id,
         "target_id": job.target_id,
@@ -67,7 +69,7 @@ def job_view(job: Any) -> dict[str, Any]:
         "local_path": job.local_path,
         "status": str(job.status),
         "retry_count": job.retry_count,
-        "attempts": job.attempts,
+        "failures_since_queued": job.failures_since_queued,
         "error_log": job.error_log,
         "size": job.size,
         "sha256": job.sha256,
