@@ -1,10 +1,33 @@
-"""When to try a failed upload again: a value, not a loop (the state lives in the store)."""
+"""After a failed upload: try again (and when) or give up. One decision, made here only,
+from the exception and the job; a value, not a loop (the state lives in the store)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from vwaza_cli.db.models import UploadJob
+from vwaza_cli.errors import StorageError, VwazaError
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to record about a failed attempt."""
+
+    error: str
+    retry_at: datetime | None  # None: FAILED for good, the staged file kept
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Only the storage can call a failure permanent (it refuses the key, the file type; the
+    file is gone); anything else (the store unreachable, a bug of ours) may pass."""
+    return exc.transient if isinstance(exc, StorageError) else True
+
+
+def describe(exc: BaseException) -> str:
+    """The error_log line: our own errors are worded for people, others are bugs."""
+    return exc.message if isinstance(exc, VwazaError) else f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -14,6 +37,13 @@ class RetryPolicy:
     base_seconds: float = 2.0
     cap_seconds: float = 300.0
     max_failures: int = 20
+
+    def decide(self, exc: BaseException, job: UploadJob, now: datetime) -> Verdict:
+        """The verdict on ``job``'s attempt that failed with ``exc``; the budget is the
+        failures since the job was last queued, this one included."""
+        failures = job.failures_since_queued + 1
+        retry_at = self.next_attempt(failures, now) if is_transient(exc) else None
+        return Verdict(describe(exc), retry_at)
 
     def delay(self, failures: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after the ``failures``-th failure (1 = first)."""

@@ -1,9 +1,9 @@
-"""The upload worker: claim a job under a lease, upload, verify, record, delete the local copy.
+"""The upload daemon as one object: N upload threads claiming jobs under a lease, and on
+the calling thread the side duties (daemon/duties.py), until stopped.
 
-The order is what makes a file impossible to lose: the local copy is deleted only after
-the transaction that records the cloud URL and marks the job COMPLETED has committed. A
-crash anywhere before that leaves the file and a job that will be tried again; a crash
-after it leaves a file the sweep removes.
+Stopping (a signal, or --once with nothing left) only sets a flag; then the worker shuts
+down: no new claim, in-flight uploads get the grace period to finish, what still runs
+after it is given back.
 """
 
 from __future__ import annotations
@@ -13,26 +13,29 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
+from daemon import duties
+from daemon.duties import StorageGate, Task
 from daemon.policy import RetryPolicy
+from daemon.upload import Uploader
+from daemon.watcher import watch_spool
 from vwaza_cli import clock
-from vwaza_cli.errors import StorageError, VwazaError
-from vwaza_cli.services import queue, spool
+from vwaza_cli.db.models import UploadJob
+from vwaza_cli.errors import VwazaError
+from vwaza_cli.services import queue
 from vwaza_cli.services.context import Context
+from vwaza_cli.services.daemon_status import HEARTBEAT_SECONDS
 from vwaza_cli.storage import ObjectStore
 
 log = logging.getLogger("vwaza.daemon")
-
-
-class LeaseLost(Exception):
-    """Another daemon owns the job now: stop touching it."""
-
-
-class Stopping(Exception):
-    """The grace period is over: give the job back."""
+SWEEP_EVERY_SECONDS = 600.0
+STORAGE_RECHECK_SECONDS = 30.0
+DRAINED_CHECK_SECONDS = 0.2  # --once: how soon after the last job the daemon exits
+ABORTED_JOIN_SECONDS = 30.0  # after the grace period: time to give the jobs back
 
 
 @dataclass
@@ -42,196 +45,170 @@ class WorkerConfig:
     poll_seconds: float = 5.0
     grace_seconds: float = 20.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    once: bool = False  # stop when no job is PENDING or UPLOADING
 
 
-@dataclass
-class Daemon:
-    """N upload threads sharing one store, one object store and one stop flag."""
+def new_owner_id() -> str:
+    """Names this daemon on its leases and heartbeat: host, process, and a random part."""
+    return f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-    ctx: Context
-    store: ObjectStore
-    config: WorkerConfig
-    owner: str = field(
-        default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    )
-    wake: threading.Event = field(default_factory=threading.Event)
-    stop: threading.Event = field(default_factory=threading.Event)
-    abort: threading.Event = field(default_factory=threading.Event)
-    ready: threading.Event = field(default_factory=threading.Event)  # storage accepts us
-    ready_checked: bool = False
-    in_flight: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    # --- the loop of one thread ---------------------------------------------------------
+class Worker:
+    """Owns the upload threads and the side duties: ``prepare``, ``run``, ``stop``,
+    ``shutdown``."""
 
-    def run_thread(self) -> None:
-        while not self.stop.is_set():
-            if not self.ready.is_set():
-                self.ready.wait(self.config.poll_seconds)
-                continue
-            try:
-                ticket = queue.claim(self.ctx, self.owner, self.config.lease)
-            except VwazaError as exc:  # store unreachable: wait and try again
-                log.warning("cannot claim jobs: %s", exc.message)
-                self._wait()
-                continue
-            if ticket is None:
-                self._wait()
-                continue
-            self._count(+1)
-            try:
-                self.process(ticket)
-            finally:
-                self._count(-1)
+    def __init__(self, ctx: Context, store: ObjectStore, config: WorkerConfig) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.config = config
+        self.owner = new_owner_id()
+        self.storage = StorageGate(store)
+        self._stopping = threading.Event()
+        self._wake = threading.Event()  # a file landed, or stop
+        self._abort = threading.Event()  # grace period over: give jobs back
+        self._uploader = Uploader(ctx, store, self.owner, config.lease, config.policy, self._abort)
+        self._threads: list[threading.Thread] = []
+        self._in_flight = 0
+        self._lock = threading.Lock()
 
-    def _count(self, delta: int) -> None:
-        with self._lock:
-            self.in_flight += delta
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
 
-    def _wait(self) -> None:
-        """Sleep until a file lands, the next job is due, the poll interval ends, or stop."""
-        if self.stop.is_set():
+    # --- the life of the daemon ---------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Repairs, then the storage check that decides whether uploads may start."""
+        duties.sweep_spool(self.ctx)
+        self.storage.check()
+
+    def run(self) -> None:
+        """Upload until stopped, then shut down; closes the object store."""
+        observer = watch_spool(self.ctx.settings.spool_dir, self._wake)
+        try:
+            self._start_upload_threads()
+            duties.run_tasks(self._duties(), self._stopping)
+        finally:
+            self.shutdown()
+            if observer is not None:
+                observer.stop()
+            self.store.close()
+
+    def stop(self) -> None:
+        """Ask the daemon to stop (safe from a signal handler): no new claim from now on."""
+        self._stopping.set()
+        self._wake.set()
+
+    def shutdown(self) -> None:
+        """Let in-flight uploads finish within the grace period, then give them back."""
+        self.stop()
+        deadline = time.monotonic() + self.config.grace_seconds
+        for thread in self._threads:
+            thread.join(max(deadline - time.monotonic(), 0))
+        if any(thread.is_alive() for thread in self._threads):
+            log.warning("grace period over: giving back in-flight uploads")
+            self._abort.set()
+            for thread in self._threads:
+                thread.join(ABORTED_JOIN_SECONDS)
+        duties.beat(self.ctx, self.owner, self.in_flight, stopped=True)
+
+    def close(self) -> None:
+        """For a daemon that will not run after all."""
+        self.store.close()
+
+    # --- the side duties ----------------------------------------------------------------
+
+    def _duties(self) -> list[Task]:
+        tasks = [
+            Task("heartbeat", HEARTBEAT_SECONDS, self._beat, first_after=0.0),
+            Task("deletions", HEARTBEAT_SECONDS, self._remove_deleted_objects),
+            Task("storage check", STORAGE_RECHECK_SECONDS, self.storage.recheck_if_closed),
+            Task("sweep", SWEEP_EVERY_SECONDS, self._sweep),
+        ]
+        if self.config.once:
+            tasks.append(Task("drained", DRAINED_CHECK_SECONDS, self._stop_if_drained, 0.0))
+        return tasks
+
+    def _beat(self) -> None:
+        duties.beat(self.ctx, self.owner, self.in_flight)
+
+    def _remove_deleted_objects(self) -> None:
+        if self.storage.is_open:
+            duties.remove_deleted_objects(self.ctx, self.store)
+
+    def _sweep(self) -> None:
+        try:
+            self.prepare()
+        except VwazaError as exc:
+            log.warning("sweep not done: %s", exc.message)
+
+    def _stop_if_drained(self) -> None:
+        """--once: stop when idle and nothing is left (objects to remove go first)."""
+        if self.in_flight:
             return
-        timeout = self.config.poll_seconds
+        self._remove_deleted_objects()
+        if duties.drained(self.ctx):
+            self.stop()
+
+    # --- the upload threads -------------------------------------------------------------
+
+    def _start_upload_threads(self) -> None:
+        self._threads = [
+            threading.Thread(target=self._upload_loop, name=f"upload-{n}", daemon=True)
+            for n in range(self.config.concurrency)
+        ]
+        log.info(
+            "vwaza-daemon %s on %s: %d upload thread(s), storage %s",
+            self.owner,
+            self.ctx.settings.machine_id,
+            self.config.concurrency,
+            self.store.name,
+        )
+        for thread in self._threads:
+            thread.start()
+
+    def _upload_loop(self) -> None:
+        while not self._stopping.is_set():
+            if not self.storage.is_open:
+                self.storage.wait_open(self.config.poll_seconds)
+                continue
+            job = self._claim()
+            if job is None:
+                self._wait_for_work()
+                continue
+            with self._counted():
+                self._uploader.process(job)
+
+    def _claim(self) -> UploadJob | None:
+        try:
+            return queue.claim(self.ctx, self.owner, self.config.lease)
+        except VwazaError as exc:  # store unreachable: wait and try again
+            log.warning("cannot claim jobs: %s", exc.message)
+            return None
+
+    @contextmanager
+    def _counted(self) -> Iterator[None]:
+        with self._lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _wait_for_work(self) -> None:
+        """Sleep until a file lands, the next job is due, the poll interval ends, or stop."""
+        if self._stopping.is_set():
+            return
+        self._wake.wait(self._seconds_to_wait())
+        if not self._stopping.is_set():  # never swallow the wake-up that announces the stop
+            self._wake.clear()
+
+    def _seconds_to_wait(self) -> float:
         try:
             due = queue.next_due(self.ctx)
         except VwazaError:
             due = None
-        if due is not None:
-            timeout = min(timeout, max((due - clock.now()).total_seconds(), 0.05))
-        self.wake.wait(timeout)
-        if not self.stop.is_set():  # never swallow the wake-up that announces the stop
-            self.wake.clear()
-
-    # --- one job ------------------------------------------------------------------------
-
-    def process(self, ticket: queue.Ticket) -> None:
-        path = Path(ticket.local_path)
-        log.info(
-            "claimed %s %s (%d bytes, attempt %d)",
-            ticket.type,
-            ticket.id,
-            ticket.size,
-            ticket.attempts,
-        )
-        try:
-            if path.exists():
-                self._upload(ticket, path)
-            elif not self._already_stored(ticket):
-                raise_missing(ticket)
-            self._finish(ticket, path)
-        except Stopping:
-            queue.give_back(self.ctx, ticket.id, self.owner)
-            log.info("gave back %s: shutting down", ticket.id)
-        except LeaseLost:
-            log.warning("lease on %s lost: another daemon took it over", ticket.id)
-        except StorageError as exc:
-            self._failed(ticket, exc.message, transient=exc.transient)
-        except VwazaError as exc:
-            self._failed(ticket, exc.message, transient=True)
-        except Exception as exc:  # a bug must not kill the thread nor lose the file
-            log.exception("unexpected error on %s", ticket.id)
-            self._failed(ticket, f"{type(exc).__name__}: {exc}", transient=True)
-
-    def _upload(self, ticket: queue.Ticket, path: Path) -> None:
-        keeper = _LeaseKeeper(self, ticket.id)
-        sent_md5 = self.store.put_file(
-            ticket.object_key,
-            path,
-            content_type=ticket.content_type,
-            size=ticket.size,
-            on_progress=keeper,
-        )
-        keeper.check()
-        self._verify(ticket, path, sent_md5)
-
-    def _verify(self, ticket: queue.Ticket, path: Path, sent_md5: str | None) -> None:
-        from vwaza_cli.storage.base import file_md5
-
-        info = self.store.info(ticket.object_key)
-        if info is None or info.size != ticket.size:
-            got = "nothing" if info is None else f"{info.size} bytes"
-            raise _transient(
-                f"verification failed: stored object holds {got}, expected {ticket.size}"
-            )
-        if info.md5 and info.md5 != (sent_md5 or file_md5(path)):
-            raise _transient("verification failed: stored object's MD5 differs from the file's")
-
-    def _already_stored(self, ticket: queue.Ticket) -> bool:
-        """The local copy is gone: fine if the object is there (a crash after upload)."""
-        info = self.store.info(ticket.object_key)
-        return info is not None and info.size == ticket.size
-
-    def _finish(self, ticket: queue.Ticket, path: Path) -> None:
-        url = self.store.url_for(ticket.object_key)
-        if not queue.complete(self.ctx, ticket, self.owner, url):
-            if not queue.job_exists(self.ctx, ticket.id):
-                # its track or release was deleted during the upload: nothing may keep it
-                self.store.remove(ticket.object_key)
-                spool.discard([path])
-                log.info("%s was deleted while uploading: removed %s", ticket.id, ticket.object_key)
-                return
-            raise LeaseLost(ticket.id)
-        if spool.discard([path]):
-            spool.fsync_dir(path.parent)
-        log.info("completed %s -> %s", ticket.id, url)
-
-    def _failed(self, ticket: queue.Ticket, error: str, *, transient: bool) -> None:
-        failures = ticket.retry_count + 1
-        # the budget counts attempts since the job was last queued (`jobs retry` resets it)
-        budget_used = ticket.attempts
-        retry_at = self.config.policy.next_attempt(budget_used, clock.now()) if transient else None
-        try:
-            recorded = queue.fail(self.ctx, ticket, self.owner, error, retry_at)
-        except VwazaError as exc:
-            log.error(
-                "cannot record the failure of %s (%s): its lease will expire",
-                ticket.id,
-                exc.message,
-            )
-            return
-        if not recorded:
-            log.warning("lease on %s lost before its failure was recorded", ticket.id)
-        elif retry_at is None:
-            log.error("FAILED %s after %d attempt(s): %s (file kept)", ticket.id, failures, error)
-        else:
-            wait = (retry_at - clock.now()).total_seconds()
-            log.warning("retry %s in %.1fs (failure %d): %s", ticket.id, wait, failures, error)
-
-
-class _LeaseKeeper:
-    """Called with upload progress: extends the lease now and then, aborts when told to."""
-
-    def __init__(self, daemon: Daemon, job_id: str) -> None:
-        self.daemon = daemon
-        self.job_id = job_id
-        self.interval = daemon.config.lease.total_seconds() / 3
-        self.last = time.monotonic()
-
-    def __call__(self, _sent: int) -> None:
-        self.check()
-        if time.monotonic() - self.last >= self.interval:
-            if not queue.extend(
-                self.daemon.ctx, self.job_id, self.daemon.owner, self.daemon.config.lease
-            ):
-                raise LeaseLost(self.job_id)
-            self.last = time.monotonic()
-
-    def check(self) -> None:
-        if self.daemon.abort.is_set():
-            raise Stopping(self.job_id)
-
-
-def _transient(message: str) -> StorageError:
-    from vwaza_cli.errors import TransientStorageError
-
-    return TransientStorageError(message)
-
-
-def raise_missing(ticket: queue.Ticket) -> None:
-    from vwaza_cli.errors import PermanentStorageError
-
-    raise PermanentStorageError(
-        f"the staged file {ticket.local_path} is missing and the object {ticket.object_key} "
-        "is not in storage: add the file again"
-    )
+        if due is None:
+            return self.config.poll_seconds
+        return min(self.config.poll_seconds, max((due - clock.now()).total_seconds(), 0.05))

@@ -92,7 +92,8 @@ def test_a_key_the_storage_refuses_claims_nothing(
     assert done.returncode == 7
     assert "refuses" in done.stderr
     jobs = job_rows()
-    assert {(j["status"], j["retry_count"], j["attempts"]) for j in jobs} == {("PENDING", 0, 0)}
+    counters = {(j["status"], j["retry_count"], j["failures_since_queued"]) for j in jobs}
+    assert counters == {("PENDING", 0, 0)}
     assert len(spool_files(env)) == len(jobs)  # nothing lost, nothing burned
     assert on_supabase.objects() == {}
     monkeypatch.setenv("SUPABASE_KEY", on_supabase.key)

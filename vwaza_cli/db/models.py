@@ -182,8 +182,10 @@ class UploadJob(SQLModel, table=True):
         default=JobStatus.PENDING,
         sa_column=sa.Column(_enum(JobStatus, "job_status"), nullable=False, index=True),
     )
+    # Failed attempts over the job's life (the contracted `retry_count`), and since the job
+    # was last queued (staged, `jobs retry`, resubmit): the retry budget. See db/jobs.py.
     retry_count: int = Field(default=0, nullable=False)
-    attempts: int = Field(default=0, nullable=False)
+    failures_since_queued: int = Field(default=0, nullable=False)
     error_log: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     next_attempt_at: datetime = Field(default_factory=now, nullable=False)
     lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
