@@ -1,0 +1,78 @@
+"""The daemon's retry decision, in one place: from the exception (transient or permanent)
+and the job (its failures since it was last queued), when to try again or to give up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from daemon.policy import RetryPolicy, describe, is_transient
+from vwaza_cli import clock
+from vwaza_cli.db.models import JobType, UploadJob
+from vwaza_cli.errors import (
+    PermanentStorageError,
+    StoreUnavailable,
+    TransientStorageError,
+)
+
+POLICY = RetryPolicy(base_seconds=2, cap_seconds=60, max_failures=3)
+
+
+def _job(failures_since_queued: int = 0, retry_count: int = 0) -> UploadJob:
+    return UploadJob(
+        target_id="t",
+        release_id="r",
+        type=JobType.AUDIO,
+        local_path="/spool/a.wav",
+        sha256="0" * 64,
+        size=1,
+        content_type="audio/wav",
+        object_key="audio/r/a.wav",
+        machine_id="m",
+        failures_since_queued=failures_since_queued,
+        retry_count=retry_count,
+    )
+
+
+@pytest.mark.parametrize(
+    ("exc", "transient"),
+    [
+        (TransientStorageError("503 from storage"), True),
+        (PermanentStorageError("mime type refused"), False),
+        (StoreUnavailable("database unreachable"), True),
+        (KeyError("a bug"), True),
+    ],
+)
+def test_only_the_storage_calls_a_failure_permanent(exc: Exception, transient: bool) -> None:
+    assert is_transient(exc) is transient
+
+
+def test_a_transient_failure_within_the_budget_is_retried_after_a_backoff() -> None:
+    now = clock.now()
+    verdict = POLICY.decide(TransientStorageError("503"), _job(failures_since_queued=1), now)
+    assert verdict.error == "503"
+    assert verdict.retry_at is not None
+    assert now <= verdict.retry_at <= now + timedelta(seconds=4)  # the second failure's ceiling
+
+
+def test_the_failure_that_spends_the_budget_fails_the_job() -> None:
+    verdict = POLICY.decide(
+        TransientStorageError("503"), _job(failures_since_queued=2), clock.now()
+    )
+    assert verdict.retry_at is None
+
+
+def test_the_budget_is_the_failures_since_queued_not_those_of_the_whole_life() -> None:
+    job = _job(failures_since_queued=0, retry_count=50)  # `jobs retry` gave it a fresh budget
+    assert POLICY.decide(TransientStorageError("503"), job, clock.now()).retry_at is not None
+
+
+def test_a_permanent_failure_fails_the_job_at_once() -> None:
+    verdict = POLICY.decide(PermanentStorageError("mime type refused"), _job(), clock.now())
+    assert (verdict.error, verdict.retry_at) == ("mime type refused", None)
+
+
+def test_a_bug_is_recorded_with_its_type_and_retried() -> None:
+    assert describe(KeyError("track")) == "KeyError: 'track'"
+    assert POLICY.decide(KeyError("track"), _job(), clock.now()).retry_at is not None
