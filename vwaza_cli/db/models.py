@@ -3,42 +3,37 @@
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from vwaza_cli.clock import now
+from vwaza_cli.enums import JobStatus, JobType, ReleaseStatus, Role
+
+# Lengths of the text people type; the services' text rule checks them before the store does.
+TITLE_LENGTH = 300
+GENRE_LENGTH = 100
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class Role(enum.StrEnum):
-    ARTIST = "ARTIST"
-    ADMIN = "ADMIN"
+def column_values(row: SQLModel) -> dict[str, Any]:
+    """A row's values keyed by column name (Track.order is the column "position"): what a
+    Core bulk insert takes, from the same objects that single inserts add to a session.
+    Any: the columns hold every type."""
+    return {column: getattr(row, attribute) for attribute, column in _columns(type(row))}
 
 
-class ReleaseStatus(enum.StrEnum):
-    DRAFT = "DRAFT"
-    PROCESSING = "PROCESSING"
-    PENDING_REVIEW = "PENDING_REVIEW"
-    PUBLISHED = "PUBLISHED"
-    REJECTED = "REJECTED"
-
-
-class JobType(enum.StrEnum):
-    AUDIO = "AUDIO"
-    COVER_ART = "COVER_ART"
-
-
-class JobStatus(enum.StrEnum):
-    PENDING = "PENDING"
-    UPLOADING = "UPLOADING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
+@functools.cache
+def _columns(model: type[SQLModel]) -> tuple[tuple[str, str], ...]:
+    mapper = sa.inspect(model)
+    return tuple((prop.key, prop.columns[0].name) for prop in mapper.column_attrs)
 
 
 def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
@@ -124,8 +119,8 @@ class Release(SQLModel, table=True):
     artist_id: str = Field(
         sa_column=sa.Column(sa.String(36), _fk("users.id"), nullable=False, index=True)
     )
-    title: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
-    genre: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    title: str = Field(sa_column=sa.Column(sa.String(TITLE_LENGTH), nullable=False))
+    genre: str = Field(sa_column=sa.Column(sa.String(GENRE_LENGTH), nullable=False))
     cover_art: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     status: ReleaseStatus = Field(
         default=ReleaseStatus.DRAFT,
@@ -148,7 +143,7 @@ class Track(SQLModel, table=True):
     release_id: str = Field(
         sa_column=sa.Column(sa.String(36), _fk("releases.id"), nullable=False, index=True)
     )
-    title: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    title: str = Field(sa_column=sa.Column(sa.String(TITLE_LENGTH), nullable=False))
     audio_file: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     duration: float = Field(nullable=False)
     # "order" is an SQL keyword: the column is "position", the field keeps the model's name.
