@@ -137,6 +137,14 @@ class StoreNotMigrated(Unavailable):
     pass
 
 
+class StoreFull(StoreUnavailable):
+    """The store's disk (or the database server's) has no room left for a write."""
+
+
+class SpoolFull(Unavailable):
+    """The spool folder has no room left (no space, quota used up, file too big for it)."""
+
+
 class MailUnavailable(Unavailable):
     """The mail was not handed over: SMTP server unreachable or refusing, outbox unwritable."""
 

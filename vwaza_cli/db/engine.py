@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
-from vwaza_cli.errors import InvalidInput, StoreUnavailable
+from vwaza_cli.errors import InvalidInput, StoreFull, StoreUnavailable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_FULL = 13  # "database or disk is full"
+SQLITE_IOERR = 10  # the primary code of every I/O error (SHMSIZE: no room for the -shm file)
+PG_DISK_FULL = "53100"
+NEARLY_FULL_BYTES = 1024 * 1024  # an I/O error on a disk with less room than this is "full"
 
 
 def _normalise_url(url: str) -> str:
@@ -125,7 +130,46 @@ def transaction(url: str) -> Iterator[Session]:
         with Session(get_engine(url), expire_on_commit=False) as session, session.begin():
             yield session
     except OperationalError as exc:
+        full = _full_store_message(url, exc.orig)
+        if full is not None:
+            raise StoreFull(full) from exc
         raise StoreUnavailable(_describe_operational_error(url, exc)) from exc
+
+
+def _full_store_message(url: str, orig: BaseException | None) -> str | None:
+    """What to say when the store failed for want of disk space; None when it did not."""
+    if getattr(orig, "sqlstate", None) == PG_DISK_FULL:
+        return (
+            f"the database server of the store at {describe_url(url)} is out of disk space: "
+            "free space on that server, then try again"
+        )
+    folder = sqlite_folder(url)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if folder is None or code is None:
+        return None
+    primary = code & 0xFF  # extended result codes keep the primary one in the low byte
+    if primary == SQLITE_FULL or (primary == SQLITE_IOERR and _nearly_full(folder)):
+        return f"the store's folder {folder} is full: free space there, then try again"
+    return None
+
+
+def sqlite_folder(url: str) -> Path | None:
+    """The folder of a SQLite store's file (where its journal and -shm files go too)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = sa.engine.make_url(url).database
+    if not path or path == ":memory:":
+        return None
+    return Path(path).absolute().parent
+
+
+def _nearly_full(folder: Path) -> bool:
+    """SQLite reports a -shm file it could not grow as an I/O error, not as SQLITE_FULL."""
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < NEARLY_FULL_BYTES
 
 
 def _describe_operational_error(url: str, exc: OperationalError) -> str:

@@ -8,22 +8,31 @@ A file is copied into ``spool/.incoming/`` while it is hashed, fsynced, then ren
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from vwaza_cli.errors import InvalidMedia, Unavailable
+from vwaza_cli.errors import InvalidMedia, SpoolFull, Unavailable
 from vwaza_cli.media import display_name
 from vwaza_cli.settings import Settings, ensure_private_dir
 from vwaza_cli.storage.download import with_download
 
 CHUNK = 1024 * 1024
 INCOMING = ".incoming"
+# A folder out of room: no space, no quota left, or a file the file system (or `ulimit -f`)
+# will not let grow. Each says what to do about it.
+FULL_HINTS = {
+    errno.ENOSPC: "free space there, then try again",
+    errno.EDQUOT: "free space there or raise your disk quota, then try again",
+    errno.EFBIG: "free space there or raise the file size limit (ulimit -f), then try again",
+}
 
 
 @dataclass(frozen=True)
@@ -58,25 +67,68 @@ def _write_temp(
 ) -> StagedFile:
     """Write ``blocks`` into a new private temp file in the spool, hashing as it goes, and
     fsync it. The temp file is removed if anything fails or the size passes ``limit``."""
-    temp = incoming_dir(settings) / f"{uuid.uuid4()}.part"
-    digest = hashlib.sha256()
-    size = 0
+    with spool_errors(settings):
+        temp = incoming_dir(settings) / f"{uuid.uuid4()}.part"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as writer:
-            for block in blocks:
-                size += len(block)
-                if size > limit:
-                    raise too_large(label, limit)
-                writer.write(block)
-                digest.update(block)
-                if on_bytes:
-                    on_bytes(len(block))
-            writer.flush()
-            os.fsync(writer.fileno())
+        digest, size = _fill(settings, fd, blocks, limit, on_bytes, label)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return StagedFile(temp, digest.hexdigest(), size)
+    finally:
+        os.close(fd)
+    return StagedFile(temp, digest, size)
+
+
+def _fill(
+    settings: Settings,
+    fd: int,
+    blocks: Iterable[bytes],
+    limit: int,
+    on_bytes: Callable[[int], None] | None,
+    label: str,
+) -> tuple[str, int]:
+    """Write and hash every block, then fsync: the SHA-256 and size of what was written."""
+    digest = hashlib.sha256()
+    size = 0
+    for block in blocks:
+        size += len(block)
+        if size > limit:
+            raise too_large(label, limit)
+        with spool_errors(settings):
+            _write_all(fd, block)
+        digest.update(block)
+        if on_bytes:
+            on_bytes(len(block))
+    with spool_errors(settings):
+        os.fsync(fd)
+    return digest.hexdigest(), size
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Unbuffered, so a full disk is seen at the write that hits it, never at a close."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+@contextmanager
+def spool_errors(settings: Settings) -> Iterator[None]:
+    """A failed write into the spool is said in one line that names the folder; a full
+    one also says what to do."""
+    try:
+        yield
+    except OSError as exc:
+        raise spool_error(settings, exc) from None
+
+
+def spool_error(settings: Settings, exc: OSError) -> Unavailable:
+    folder = settings.spool_dir
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno in FULL_HINTS:
+        message = f"the spool folder {folder} is full ({reason}): {FULL_HINTS[exc.errno]}"
+        return SpoolFull(message, folder=str(folder))
+    return Unavailable(f"cannot write to the spool {folder}: {reason}")
 
 
 def too_large(label: str, limit: int) -> InvalidMedia:
@@ -94,8 +146,19 @@ def copy_in(
     with _open_source(source) as reader:
         if os.fstat(reader.fileno()).st_size > limit:
             raise too_large(label, limit)  # before a byte is copied
-        blocks = iter(lambda: reader.read(CHUNK), b"")
-        return _write_temp(settings, blocks, limit, on_bytes, label)
+        return _write_temp(settings, _read_blocks(reader, label), limit, on_bytes, label)
+
+
+def _read_blocks(reader: BinaryIO, label: str) -> Iterator[bytes]:
+    """The user's file in blocks; a read that fails is their file's problem, not the spool's."""
+    while True:
+        try:
+            block = reader.read(CHUNK)
+        except OSError as exc:
+            raise InvalidMedia(f"{label}: cannot read it ({exc.strerror})") from None
+        if not block:
+            return
+        yield block
 
 
 def _open_source(source: Path) -> BinaryIO:
@@ -125,14 +188,13 @@ def commit(
         raise ValueError(f"spool names are IDs, got {name!r}")
     target = settings.spool_dir / name
     try:
-        os.replace(staged.path, target)
-        if sync_folder:
-            fsync_dir(settings.spool_dir)
-    except OSError as exc:
-        staged.path.unlink(missing_ok=True)
-        raise Unavailable(
-            f"cannot write to the spool {settings.spool_dir}: {exc.strerror}"
-        ) from None
+        with spool_errors(settings):
+            os.replace(staged.path, target)
+            if sync_folder:
+                fsync_dir(settings.spool_dir)
+    except Unavailable:
+        discard([staged.path, target])  # renamed or not, no row will ever refer to it
+        raise
     return StagedFile(target, staged.sha256, staged.size)
 
 
