@@ -151,3 +151,28 @@ def test_only_the_cli_imports_our_modules_inside_functions() -> None:
     assert not violations, "imports of our modules inside functions (move them to the top):\n" + (
         "\n".join(violations)
     )
+
+
+def _body_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function's body, its docstring left out."""
+    body = function.body
+    first = body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        body = body[1:]
+    if not body:
+        return 0
+    return (body[-1].end_lineno or body[-1].lineno) - body[0].lineno + 1
+
+
+def test_functions_stay_small() -> None:
+    """Small functions with names that explain them: the median stays at 10 lines or less
+    (migrations, which are frozen history, left out)."""
+    lengths = sorted(
+        _body_lines(node)
+        for path in _modules().values()
+        if "migrations" not in path.parts
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
+    median = lengths[len(lengths) // 2]
+    assert median <= 10, f"median function is {median} lines over {len(lengths)} functions"
