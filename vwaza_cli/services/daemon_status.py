@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from vwaza_cli import clock
-from vwaza_cli.db import heartbeats, jobs
+from vwaza_cli.db import heartbeats, job_counts, jobs
 from vwaza_cli.db.models import DaemonHeartbeat
 from vwaza_cli.services.accounts import current_actor
 from vwaza_cli.services.context import Context
@@ -36,18 +36,28 @@ def beat(ctx: Context, daemon_id: str, pid: int, in_flight: int, stopped: bool =
 
 
 def status(ctx: Context) -> dict[str, Any]:
-    """Anyone logged in may look; the queue numbers are this store's."""
+    """Anyone logged in may look. An admin sees the whole store's queue; an artist only the
+    jobs of their own releases, also in what each daemon is uploading."""
     actor = current_actor(ctx)
+    owner = owner_filter(actor)
     moment = clock.now()
     with ctx.tx() as session:
         beats = heartbeats.recent(session, moment - timedelta(days=1))
         daemons = [_daemon_view(b, moment) for b in beats]
+        if owner is not None:
+            _only_own_uploads(daemons, job_counts.uploading_by_daemon(session, owner))
         return {
             "alive": any(d["alive"] for d in daemons),
             "daemons": daemons,
-            "queue": jobs.count_by_status(session),
-            "last_errors": [job_view(j) for j in jobs.latest_errors(session, owner_filter(actor))],
+            "queue": job_counts.count_by_status(session, owner),
+            "last_errors": [job_view(j) for j in jobs.latest_errors(session, owner)],
         }
+
+
+def _only_own_uploads(daemons: list[dict[str, Any]], uploading: dict[str, int]) -> None:
+    """A daemon's heartbeat counts everyone's uploads: an artist is shown their own."""
+    for daemon in daemons:
+        daemon["in_flight"] = uploading.get(daemon["id"], 0)
 
 
 def _daemon_view(row: Any, moment: Any) -> dict[str, Any]:
