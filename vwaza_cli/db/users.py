@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from vwaza_cli.db.lookup import rowcount
-from vwaza_cli.db.models import LoginSession, PasswordResetToken, ResetRequest, Role, User
+from vwaza_cli.db.models import LoginSession, PasswordResetToken, ResetRequest, User
 from vwaza_cli.errors import EmailTaken
 
 
@@ -45,8 +45,19 @@ def delete_user(session: Session, user_id: str) -> None:
     session.execute(sa.delete(User).where(col(User.id) == user_id))
 
 
-def count_admins(session: Session) -> int:
-    return session.scalar(sa.select(sa.func.count()).where(col(User.role) == Role.ADMIN)) or 0
+def has_any_user(session: Session) -> bool:
+    return session.scalar(sa.select(col(User.id)).limit(1)) is not None
+
+
+def lock_users_against_inserts(session: Session) -> None:
+    """Until the transaction ends, no one else may add a user, and whoever holds this lock
+    waits for those adding one to finish: "no user yet, so add the first" holds true.
+
+    PostgreSQL: SHARE ROW EXCLUSIVE conflicts with itself and with the ROW EXCLUSIVE lock an
+    INSERT takes (reads and logins go on). SQLite: nothing to do, every transaction begins
+    with BEGIN IMMEDIATE, the one writer lock (see engine.py)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def set_password_hash(session: Session, user_id: str, password_hash: str) -> None:

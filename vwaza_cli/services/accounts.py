@@ -199,24 +199,31 @@ def delete_user(ctx: Context, email: str) -> dict[str, Any]:
 
 
 def create_first_admin(ctx: Context, email: str, password: str) -> dict[str, Any]:
-    """`vwaza init --admin-email`: the *first* admin. Re-running init with the same email
-    changes nothing (its password is left as it was); a store that has an admin already gets
-    new ones through `vwaza admin user create`, by an admin."""
+    """`vwaza init --admin-email`: the *first* admin, only on a store with no user at all
+    (anyone who can run init could otherwise make themselves admin of a store in use).
+    Re-running init with the same email changes nothing (its password is left as it was);
+    everywhere else admins are created by an admin, with `vwaza admin user create`."""
     user = _new_user(ctx, email, Role.ADMIN, None, password)
     with ctx.tx() as session:
+        users.lock_users_against_inserts(session)  # two inits, or an init and a register
         existing = users.find_user_by_email(session, email)
         if existing is not None:
-            if existing.role != Role.ADMIN:
-                raise Conflict(f"{email} already exists and is not an admin")
-            return {
-                **user_view(existing),
-                "created": False,
-                "warnings": [f"{email} exists already: its password was left unchanged"],
-            }
-        if users.count_admins(session):
+            return _first_admin_again(existing, email)
+        if users.has_any_user(session):
             raise Conflict(
-                "this store has an admin already: log in as one and run "
-                "`vwaza admin user create --role ADMIN`"
+                "this store has users already, so only an admin may create admins: log in as "
+                "one and run `vwaza admin user create --role ADMIN`"
             )
         users.add_user(session, user)
         return {**user_view(user), "created": True}
+
+
+def _first_admin_again(existing: User, email: str) -> dict[str, Any]:
+    """`init --admin-email` run again with the same email: nothing to do, or a conflict."""
+    if existing.role != Role.ADMIN:
+        raise Conflict(f"{email} already exists and is not an admin")
+    return {
+        **user_view(existing),
+        "created": False,
+        "warnings": [f"{email} exists already: its password was left unchanged"],
+    }
