@@ -20,6 +20,14 @@ from vwaza_cli.errors import InvalidInput
 APP_NAME = "vwaza"
 DEFAULT_BUCKET = "vwaza-uploads"
 DEFAULT_BCRYPT_ROUNDS = 12
+DEFAULT_SESSION_DAYS = 30
+# (lowest, highest) of each whole-number setting: bcrypt's own cost range; a login that
+# lasts at least a day and at most a year; a TCP port.
+BCRYPT_ROUNDS_RANGE = (4, 31)
+SESSION_DAYS_RANGE = (1, 365)
+PORT_RANGE = (1, 65535)
+_TRUE = {"1", "true", "yes"}
+_FALSE = {"0", "false", "no"}
 
 # config.toml key -> environment variable
 _ENV_KEYS = {
@@ -37,6 +45,7 @@ _ENV_KEYS = {
     "bcrypt_rounds": "VWAZA_BCRYPT_ROUNDS",
     "session_days": "VWAZA_SESSION_DAYS",
     "machine_id": "VWAZA_MACHINE_ID",
+    "allow_private_urls": "VWAZA_ALLOW_PRIVATE_URLS",
 }
 
 
@@ -66,6 +75,7 @@ class Settings:
     machine_id: str
     config_file: Path
     config_found: bool
+    allow_private_urls: bool = False  # catalog downloads may reach loopback/private addresses
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -119,11 +129,38 @@ def _read_config(path: Path) -> dict[str, Any]:
     return data
 
 
-def _int(value: Any, name: str) -> int:
+def _whole(value: Any, name: str, bounds: tuple[int, int]) -> int:
+    """A whole number within ``bounds`` (``"30"`` or ``30``; never ``true`` or ``2.5``): out of
+    range is refused, not clamped (0 session days would be logins expired when they begin)."""
+    low, high = bounds
+    number = _as_int(value)
+    if number is None or not low <= number <= high:
+        raise InvalidInput(
+            f"setting {_ENV_KEYS[name]} ({name} in config.toml) must be a whole number "
+            f"from {low} to {high}, got {value!r}"
+        )
+    return number
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        return None
     try:
         return int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"setting {name} must be a whole number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _flag(value: Any, name: str) -> bool:
+    """``1``/``0`` (also ``true``/``false``, or a TOML boolean); unset is false."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise InvalidInput(
+        f"setting {_ENV_KEYS[name]} ({name} in config.toml) must be 1 or 0, got {value!r}"
+    )
 
 
 def _smtp(values: dict[str, Any]) -> SmtpSettings | None:
@@ -136,7 +173,7 @@ def _smtp(values: dict[str, Any]) -> SmtpSettings | None:
     default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
     return SmtpSettings(
         host=str(host),
-        port=_int(values.get("smtp_port") or default_port, "smtp_port"),
+        port=_whole(values.get("smtp_port") or default_port, "smtp_port", PORT_RANGE),
         user=values.get("smtp_user") or None,
         password=values.get("smtp_password") or None,
         sender=str(values.get("smtp_from") or "vwaza@localhost"),
@@ -167,11 +204,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         supabase_key=values.get("supabase_key"),
         bucket=str(values.get("bucket") or DEFAULT_BUCKET),
         smtp=_smtp(values),
-        bcrypt_rounds=_int(values.get("bcrypt_rounds", DEFAULT_BCRYPT_ROUNDS), "bcrypt_rounds"),
-        session_days=_int(values.get("session_days", 30), "session_days"),
+        bcrypt_rounds=_whole(
+            values.get("bcrypt_rounds", DEFAULT_BCRYPT_ROUNDS), "bcrypt_rounds", BCRYPT_ROUNDS_RANGE
+        ),
+        session_days=_whole(
+            values.get("session_days", DEFAULT_SESSION_DAYS), "session_days", SESSION_DAYS_RANGE
+        ),
         machine_id=str(values.get("machine_id") or _hostname()),
         config_file=config_file,
         config_found=config_found,
+        allow_private_urls=_flag(values.get("allow_private_urls"), "allow_private_urls"),
     )
 
 
