@@ -15,6 +15,7 @@ from tests.daemon.conftest import (
     start_daemon,
     wait_for,
 )
+from tests.support.https_server import HttpsServer, write_tls_files
 from tests.support.storage_server import StorageServer
 
 
@@ -250,9 +251,14 @@ def test_export_with_storage_urls_imports_into_an_empty_store(
     assert run_daemon("--once", *FAST_RETRIES).returncode == 0
     exported = tmp_path / "export.json"
     ada.ok("catalog", "export", "--output", str(exported))
-    document = json.loads(exported.read_text(encoding="utf-8"))
-    assert document["releases"][0]["tracks"][0]["file"].startswith("http://127.0.0.1")
+    text = exported.read_text(encoding="utf-8")
+    assert json.loads(text)["releases"][0]["tracks"][0]["file"].startswith("http://127.0.0.1")
 
+    # Storage is https in real life; here an https front on loopback relays the test server
+    # (downloads are https only, and loopback is allowed by the setting meant for tests).
+    tls = write_tls_files(tmp_path / "tls")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca))
+    monkeypatch.setenv("VWAZA_ALLOW_PRIVATE_URLS", "1")
     fresh = tmp_path / "fresh"
     monkeypatch.setenv("VWAZA_HOME", str(fresh))
     monkeypatch.setenv("VWAZA_DATABASE_URL", f"sqlite:///{fresh / 'fresh.db'}")
@@ -260,7 +266,9 @@ def test_export_with_storage_urls_imports_into_an_empty_store(
     cli = Cli()
     cli.ok("init")
     token = sign_up(cli, "ada@example.com", "Ada")
-    report = cli.ok("catalog", "import", str(exported), token=token)
+    with HttpsServer(tls, upstream=on_supabase.url).running() as front:
+        exported.write_text(text.replace(on_supabase.url, front.url("")), encoding="utf-8")
+        report = cli.ok("catalog", "import", str(exported), token=token)
     assert (report["created"], report["releases"][0]["status"]) == (1, "PROCESSING")
     staged = {j["sha256"] for j in cli.ok("jobs", "list", token=token)}
     assert staged == {j["sha256"] for j in document_jobs(on_supabase)}

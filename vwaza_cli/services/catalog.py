@@ -33,6 +33,7 @@ from vwaza_cli.services.releases import missing_for_submit, mover, new_release
 from vwaza_cli.services.text import clean_text
 from vwaza_cli.services.tracks import TrackFields, new_track, normalise_isrc
 from vwaza_cli.services.views import release_view
+from vwaza_cli.storage.download import is_url
 
 CHECK_WORKERS = 4
 
@@ -195,8 +196,8 @@ def _check_submit(plan: Plan, problems: Collector) -> None:
 
 def resolve_source(catalog: Path, value: str) -> str | Path:
     """A catalog's file reference: an absolute path, a path relative to the catalog's folder,
-    a file:// URL, or an http(s) URL (streamed down)."""
-    if value.startswith(("https://", "http://")):
+    a file:// URL, or an https URL (streamed down; an http one is refused when fetched)."""
+    if is_url(value):
         return value
     if value.startswith("file://"):
         return Path(unquote(urlparse(value).path))

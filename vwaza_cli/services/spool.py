@@ -213,7 +213,10 @@ def discard(paths: Iterable[str | Path]) -> int:
 def download_in(
     settings: Settings, url: str, limit: int, on_bytes: Callable[[int], None] | None = None
 ) -> StagedFile:
-    """Stream an http(s) file (an exported storage URL) into the spool, hashing as it goes."""
+    """Stream an https file (an exported storage URL) into the spool, hashing as it goes."""
     return with_download(
-        url, CHUNK, lambda blocks: _write_temp(settings, blocks, limit, on_bytes, url)
+        url,
+        CHUNK,
+        lambda blocks: _write_temp(settings, blocks, limit, on_bytes, url),
+        allow_private=settings.allow_private_urls,
     )

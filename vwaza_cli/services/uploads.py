@@ -21,6 +21,7 @@ from vwaza_cli.db.models import JobType, UploadJob
 from vwaza_cli.errors import InvalidMedia
 from vwaza_cli.services import spool
 from vwaza_cli.settings import Settings
+from vwaza_cli.storage.download import is_url
 
 Info = TypeVar("Info", media.AudioInfo, media.ImageInfo)
 
@@ -70,9 +71,9 @@ def check_copy(
     rule: MediaRule[Info],
     on_bytes: Callable[[int], None] | None = None,
 ) -> Checked[Info]:
-    """Copy ``source`` (a path, or an http(s) URL) into the spool's incoming folder and check
+    """Copy ``source`` (a path, or an https URL) into the spool's incoming folder and check
     it; a refused file leaves nothing behind and is named as the user gave it."""
-    remote = isinstance(source, str) and source.startswith(("https://", "http://"))
+    remote = isinstance(source, str) and is_url(source)
     if remote:
         temp = spool.download_in(settings, str(source), rule.max_bytes, on_bytes)
     else:
