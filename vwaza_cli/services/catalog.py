@@ -241,7 +241,7 @@ def _file_checks(catalog: Path, plans: Iterable[Plan]) -> list[_FileCheck]:
 def _source_size(source: str | Path) -> int:
     try:
         return Path(source).stat().st_size if isinstance(source, Path) else 0
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a name with a NUL, reported by its check
         return 0
 
 

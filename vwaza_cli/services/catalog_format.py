@@ -14,9 +14,12 @@ from typing import Any
 
 from vwaza_cli.errors import InvalidCatalog, InvalidInput
 from vwaza_cli.media import display_name
+from vwaza_cli.services.text import first_unsafe, unsafe_reason
 
 RELEASE_KEYS = {"external_id", "artist_email", "title", "genre", "cover_art", "submit", "tracks"}
 TRACK_KEYS = {"order", "title", "file", "isrc"}
+SCREENED_KEYS = ("external_id", "artist_email")
+SHOWN_LENGTH = 40  # characters of a bad value quoted in a problem
 IGNORED_KEYS = {"status", "id"}  # written by `catalog export`, ignored on import
 CSV_COLUMNS = (
     "external_id",
@@ -120,9 +123,10 @@ def read_catalog(path: Path) -> tuple[list[ReleaseEntry], Collector]:
         collector.add("catalog", None, "file", "use a .json or .csv catalog file")
         collector.raise_if_any()
     text = _read_text(path, collector)
-    if suffix == ".json":
-        return _from_json(text, collector), collector
-    return _from_csv(text, collector), collector
+    entries = _from_json(text, collector) if suffix == ".json" else _from_csv(text, collector)
+    for entry in entries:
+        _screen(entry, collector)
+    return entries, collector
 
 
 def _read_text(path: Path, collector: Collector) -> str:
@@ -138,6 +142,8 @@ def _read_text(path: Path, collector: Collector) -> str:
         collector.add("catalog", None, "file", "is a folder, not a catalog file")
     except OSError as exc:
         collector.add("catalog", None, "file", f"cannot read it ({exc.strerror})")
+    except ValueError:  # a NUL in the name, or a name the file system cannot encode
+        collector.add("catalog", None, "file", "not a valid file name")
     collector.raise_if_any()
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
@@ -155,6 +161,19 @@ def _read_text(path: Path, collector: Collector) -> str:
     return ""
 
 
+def _screen(entry: ReleaseEntry, collector: Collector) -> None:
+    """The text rule for the release's keys, which are looked up before anything else is
+    checked: a refused value is reported and dropped. Titles and genres get the same rule,
+    with their lengths, when the catalog is validated."""
+    for key in SCREENED_KEYS:
+        value = getattr(entry, key)
+        unsafe = first_unsafe(value) if value is not None else None
+        if unsafe is not None:
+            setattr(entry, key, None)
+            entry.bad.add(key)
+            collector.add(entry.label, None, key, unsafe_reason(key, unsafe))
+
+
 # --- JSON ----------------------------------------------------------------------------------
 
 
@@ -163,7 +182,11 @@ def _from_json(text: str, collector: Collector) -> list[ReleaseEntry]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         collector.add("catalog", None, "json", f"not valid JSON: {exc.msg} (line {exc.lineno})")
-        collector.raise_if_any()
+    except RecursionError:
+        collector.add("catalog", None, "json", "not a catalog: nested too deeply")
+    except ValueError:  # the one other failure: a number of more digits than Python converts
+        collector.add("catalog", None, "json", "not valid JSON: a number far too long")
+    collector.raise_if_any()
     if not isinstance(data, dict) or not isinstance(data.get("releases"), list):
         collector.add("catalog", None, "releases", 'expected {"releases": [...]}')
         collector.raise_if_any()
@@ -208,7 +231,7 @@ def _json_track(label: str, position: int, raw: Any, collector: Collector) -> Tr
         return TrackEntry(None, None, None, None, position + 1, {"title", "file"})
     order = raw.get("order", position + 1)
     if isinstance(order, bool) or not isinstance(order, int):
-        collector.add(label, position + 1, "order", f"expected a whole number, got {order!r}")
+        collector.add(label, position + 1, "order", f"expected a whole number, got {_shown(order)}")
         order = None
     track = TrackEntry(
         order, _text(raw, "title"), _text(raw, "file"), _text(raw, "isrc"), position + 1
@@ -216,6 +239,14 @@ def _json_track(label: str, position: int, raw: Any, collector: Collector) -> Tr
     track.bad = _check_types(raw, ("title", "file", "isrc"), label, track.where, collector)
     _unknown_keys(raw, TRACK_KEYS, label, track.where, collector)
     return track
+
+
+def _shown(value: Any) -> str:
+    """A value quoted in a problem: short, and never a walk through a nested structure."""
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "an object"
+    text = repr(value)  # text, a number, a boolean or null: nothing nested
+    return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 3] + "..."
 
 
 def _text(raw: dict[str, Any], key: str) -> str | None:
@@ -251,7 +282,7 @@ def _flag(value: Any, label: str, collector: Collector, strict: bool = False) ->
         return value
     if not strict and isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    collector.add(label, None, "submit", f"expected true or false, got {value!r}")
+    collector.add(label, None, "submit", f"expected true or false, got {_shown(value)}")
     return False
 
 
@@ -260,6 +291,15 @@ def _flag(value: Any, label: str, collector: Collector, strict: bool = False) ->
 
 def _from_csv(text: str, collector: Collector) -> list[ReleaseEntry]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _csv_releases(reader, collector)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        collector.add("catalog", None, "csv", f"not valid CSV: {exc} (line {reader.line_num})")
+        collector.raise_if_any()
+    return []
+
+
+def _csv_releases(reader: csv.DictReader[str], collector: Collector) -> list[ReleaseEntry]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in ("title", "genre", "track_title", "file") if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS and c not in IGNORED_KEYS]
@@ -327,7 +367,7 @@ def _csv_track(
                 entry.label,
                 len(entry.tracks) + 1,
                 "order",
-                f"line {line_no}: expected a whole number, got {raw_order!r}",
+                f"line {line_no}: expected a whole number, got {_shown(raw_order)}",
             )
             order = None
     return TrackEntry(
