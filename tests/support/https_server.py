@@ -94,6 +94,7 @@ class Seen:
     path: str
     host: str  # the Host header
     sni: str | None  # the TLS server name the client asked for
+    accept_encoding: str | None = None
 
 
 @dataclass
@@ -120,8 +121,8 @@ class HttpsServer:
 
     # --- answers ---
 
-    def file(self, path: str, data: bytes) -> None:
-        self.routes[path] = lambda h: _answer(h, 200, data)
+    def file(self, path: str, data: bytes, **headers: str) -> None:
+        self.routes[path] = lambda h: _answer(h, 200, data, **headers)
 
     def redirect(self, path: str, location: str, status: int = 302) -> None:
         self.routes[path] = lambda h: _answer(h, status, b"", Location=location)
@@ -171,7 +172,8 @@ class HttpsServer:
                 super().setup()
 
             def do_GET(self) -> None:
-                owner.seen.append(Seen(self.path, self.headers.get("Host", ""), self.sni))
+                encoding = self.headers.get("Accept-Encoding")
+                owner.seen.append(Seen(self.path, self.headers.get("Host", ""), self.sni, encoding))
                 route = owner.routes.get(self.path)
                 if route is not None:
                     route(self)

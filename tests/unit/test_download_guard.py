@@ -195,6 +195,18 @@ def test_the_connection_goes_to_the_address_that_was_checked(
     assert [(s.host, s.sni) for s in server.seen] == [(f"files.test:{server.port}", "files.test")]
 
 
+def test_the_next_checked_address_is_tried_when_one_refuses(
+    server: HttpsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.3", server.port))  # bound, never listening: connections refused
+    try:
+        fake_dns(monkeypatch, {"files.test": [["127.0.0.3", "127.0.0.1"]]})
+        assert fetch(f"https://files.test:{server.port}/song.wav", allow_private=True) == BODY
+    finally:
+        closed.close()
+
+
 def test_a_certificate_for_another_name_is_refused(
     server: HttpsServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -290,6 +302,12 @@ def test_every_unreachable_server_reads_the_same(
             refusal("https://no-such-host.test/x", allow_private=True),
         }
     assert {m.split(": ", 1)[1] for m in messages} == {"could not download it"}
+
+
+def test_a_compressed_answer_is_refused_rather_than_inflated(server: HttpsServer) -> None:
+    server.file("/bomb", b"\x1f\x8b\x08\x00", **{"Content-Encoding": "gzip"})
+    assert refusal(server.url("/bomb"), allow_private=True).endswith("asked not to)")
+    assert [(s.path, s.accept_encoding) for s in server.seen] == [("/bomb", "identity")]
 
 
 def test_an_error_status_is_said_once_the_server_answered(server: HttpsServer) -> None:

@@ -15,7 +15,8 @@ a URL must not turn the tool into a way into the local network (catalog.md):
   would resolve the name itself;
 - redirects are followed by hand, at most ``MAX_REDIRECTS``, each hop checked the same way;
 - timeouts per connect and per read, and a deadline for the whole download; the caller caps
-  the size as it consumes the blocks;
+  the size as it consumes the blocks, which are the bytes as sent (identity encoding is
+  asked for, and a compressed answer refused: no decompression bomb);
 - every failure to reach a server reads the same ("could not download it"), so the errors
   say nothing about which ports are open.
 """
@@ -39,6 +40,7 @@ T = TypeVar("T")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_REDIRECTS = 5
+MAX_ADDRESSES = 4  # tried in turn when a connection fails; each one was checked
 CONNECT_SECONDS = 10.0
 READ_SECONDS = 30.0
 DEADLINE_SECONDS = 30 * 60.0  # the whole download: a server that trickles is cut off
@@ -109,6 +111,8 @@ def _final_response(
                 continue
             if response.status_code != 200:
                 raise _Refused(f" (the server answered HTTP {response.status_code})")
+            if response.headers.get("content-encoding", "identity").lower() != "identity":
+                raise _Refused(" (the server sent it compressed, though asked not to)")
             yield response
             return
     raise _Refused(f" (more than {MAX_REDIRECTS} redirects)")
@@ -198,7 +202,7 @@ def _send(client: httpx.Client, hop: Hop) -> Iterator[httpx.Response]:
     """GET ``hop`` from the first of its checked addresses that accepts a connection."""
     import httpx
 
-    for address in hop.addresses:
+    for address in hop.addresses[:MAX_ADDRESSES]:
         request = client.build_request(
             "GET",
             hop.url.copy_with(host=address),
@@ -221,7 +225,7 @@ def _blocks(response: httpx.Response, chunk: int, deadline: float) -> Iterator[b
     """The body in blocks of at most ``chunk`` bytes, until ``deadline`` (checked at every
     read, so a server sending a byte now and then cannot hold the download open)."""
     pending = bytearray()
-    for piece in response.iter_bytes():
+    for piece in response.iter_raw():  # as sent: nothing inflates it (see the encoding check)
         if time.monotonic() > deadline:
             raise _Refused(f" (it took longer than {DEADLINE_SECONDS:g} seconds)")
         pending += piece
