@@ -192,6 +192,8 @@ def test_every_field_people_type_goes_through_the_text_rule(
         {"artist_email": "ada\u200b@example.com"},
         {"track_title": "Intro\x1b[31m"},
         {"isrc": "USRC1760783\x00"},
+        {"external_id": "x" * 201},  # over its column: a DataError on PostgreSQL, once
+        {"artist_email": "a" * 400 + "@example.com"},
     ],
 )
 def test_catalog_fields_go_through_the_text_rule(ada: Cli, folder: Path, fields: dict) -> None:
@@ -200,3 +202,11 @@ def test_catalog_fields_go_through_the_text_rule(ada: Cli, folder: Path, fields:
     [problem] = problems(outcome.stderr)
     key = "title" if "track_title" in fields else next(iter(fields))
     assert f" {key}: " in problem
+
+
+def test_the_external_id_limit_is_its_column_length() -> None:
+    from vwaza_cli.db.models import Release
+    from vwaza_cli.services.catalog_format import SCREENED_KEYS
+
+    column = Release.__table__.c.external_id
+    assert SCREENED_KEYS["external_id"] == column.type.length

@@ -75,3 +75,9 @@ def test_a_lone_surrogate_is_an_encoding_problem() -> None:
     assert caught.value.message == (
         "genre is not valid UTF-8 text: check the encoding of your terminal or file"
     )
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\u200d", " \u200c\u200d "])
+def test_blank_or_joiners_alone_are_empty(blank: str) -> None:
+    with pytest.raises(InvalidInput, match="title must not be empty"):
+        clean_text(blank, "title", 200)

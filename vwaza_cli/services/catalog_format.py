@@ -14,11 +14,12 @@ from typing import Any
 
 from vwaza_cli.errors import InvalidCatalog, InvalidInput
 from vwaza_cli.media import display_name
-from vwaza_cli.services.text import first_unsafe, unsafe_reason
+from vwaza_cli.services.text import clean_text
 
 RELEASE_KEYS = {"external_id", "artist_email", "title", "genre", "cover_art", "submit", "tracks"}
 TRACK_KEYS = {"order", "title", "file", "isrc"}
-SCREENED_KEYS = ("external_id", "artist_email")
+# key -> its longest: releases.external_id is VARCHAR(200); an email address is at most 320
+SCREENED_KEYS = {"external_id": 200, "artist_email": 320}
 SHOWN_LENGTH = 40  # characters of a bad value quoted in a problem
 IGNORED_KEYS = {"status", "id"}  # written by `catalog export`, ignored on import
 CSV_COLUMNS = (
@@ -165,13 +166,16 @@ def _screen(entry: ReleaseEntry, collector: Collector) -> None:
     """The text rule for the release's keys, which are looked up before anything else is
     checked: a refused value is reported and dropped. Titles and genres get the same rule,
     with their lengths, when the catalog is validated."""
-    for key in SCREENED_KEYS:
+    for key, limit in SCREENED_KEYS.items():
         value = getattr(entry, key)
-        unsafe = first_unsafe(value) if value is not None else None
-        if unsafe is not None:
+        if value is None:
+            continue
+        try:
+            clean_text(value, key, limit)
+        except InvalidInput as exc:
             setattr(entry, key, None)
             entry.bad.add(key)
-            collector.add(entry.label, None, key, unsafe_reason(key, unsafe))
+            collector.add(entry.label, None, key, exc.message)
 
 
 # --- JSON ----------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def unsafe_reason(field: str, ch: str) -> str:
 def clean_text(value: str, field: str, max_length: int) -> str:
     """Trimmed, non-empty, one line without control characters, at most ``max_length``."""
     value = value.strip()
-    if not value:
+    if not value.strip("".join(_ALLOWED_FORMAT)):  # joiners alone are an invisible name
         raise InvalidInput(f"{field} must not be empty")
     unsafe = first_unsafe(value)
     if unsafe is not None:
