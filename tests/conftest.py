@@ -162,8 +162,17 @@ def initialised(cli: Cli) -> Cli:
     return cli
 
 
+def forget_saved_login() -> None:
+    """As if the next login ran on another machine: a login revokes the session it replaces
+    in the session file, and the helpers below hand out tokens that must all stay valid."""
+    from vwaza_cli.settings import load_settings
+
+    load_settings().session_file.unlink(missing_ok=True)
+
+
 def sign_up(cli: Cli, email: str, name: str = "Artist", password: str = "correct horse") -> str:
-    """Register and log in an artist; returns their session token."""
+    """Register and log in an artist; returns their session token (the saved login is theirs,
+    the one saved before is left valid)."""
     cli.ok(
         "auth",
         "register",
@@ -174,6 +183,7 @@ def sign_up(cli: Cli, email: str, name: str = "Artist", password: str = "correct
         "--password-stdin",
         input=password + "\n",
     )
+    forget_saved_login()
     return cli.ok("auth", "login", "--email", email, "--password-stdin", input=password + "\n")[
         "token"
     ]
@@ -181,6 +191,7 @@ def sign_up(cli: Cli, email: str, name: str = "Artist", password: str = "correct
 
 def make_admin(cli: Cli, email: str = "admin@example.com", password: str = "admin password") -> str:
     cli.ok("init", "--admin-email", email, "--password-stdin", input=password + "\n")
+    forget_saved_login()
     return cli.ok("auth", "login", "--email", email, "--password-stdin", input=password + "\n")[
         "token"
     ]
@@ -195,9 +206,7 @@ def people(cli: Cli) -> dict[str, str]:
         "ada": sign_up(cli, "ada@example.com", "Ada"),
         "bo": sign_up(cli, "bo@example.com", "Bo"),
     }
-    from vwaza_cli.settings import load_settings
-
-    load_settings().session_file.unlink()
+    forget_saved_login()
     return tokens
 
 

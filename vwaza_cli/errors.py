@@ -95,6 +95,10 @@ class InvalidResetToken(PermissionDenied):
     pass
 
 
+class UnsafeSessionFile(PermissionDenied):
+    """The saved session may have been read or planted by someone else: it is not used."""
+
+
 class EmailTaken(Conflict):
     pass
 
@@ -165,3 +169,13 @@ class TransientStorageError(StorageError):
 class PermanentStorageError(StorageError):
     def __init__(self, message: str) -> None:
         super().__init__(message, transient=False)
+
+
+class StagedCopyChanged(InvalidInput):
+    """A staged file no longer holds the bytes that were accepted (its size or SHA-256 is
+    not the job's): no retry can fix that, the file has to be added again."""
+
+
+class StorageRefused(Unavailable):
+    """Storage refuses the daemon itself (its key, its URL, a bucket it may not create):
+    no upload can start until a setting is fixed, whichever file it is."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -88,25 +88,40 @@ def register(ctx: Context, email: str, artist_name: str, password: str) -> dict[
 def login(ctx: Context, email: str, password: str) -> dict[str, Any]:
     """Check the password, open a session, save it locally. Same error for every failure."""
     rounds = ctx.settings.bcrypt_rounds
+    session_file.private_folder(ctx.settings)  # refused before anything changes in the store
+    replaced = session_file.token_to_replace(ctx.settings)
     with ctx.tx() as session:
         user = users.find_user_by_email(session, email)
         if not passwords.verify_password(password, user.password_hash if user else None, rounds):
             raise WrongCredentials("wrong email or password")
         assert user is not None
-        token = new_token("vws")
-        moment = clock.now()
-        expires = moment + timedelta(days=ctx.settings.session_days)
-        login_row = LoginSession(
-            user_id=user.id, token_hash=hash_token(token), created_at=moment, expires_at=expires
-        )
-        users.add_login_session(session, login_row)
+        token, expires = _open_session(ctx, session, user.id, replaced)
         view = user_view(user)
     session_file.save_token(ctx.settings, token, view["email"])
     return {"token": token, "user": view, "expires_at": clock.iso(expires)}
 
 
+def _open_session(
+    ctx: Context, session: Session, user_id: str, replaced: str | None
+) -> tuple[str, datetime]:
+    """A new login session. The one saved on this machine before is revoked: nothing should
+    go on working with a token this machine no longer holds (others, like CI's VWAZA_TOKEN,
+    are left alone)."""
+    token = new_token("vws")
+    moment = clock.now()
+    expires = moment + timedelta(days=ctx.settings.session_days)
+    login_row = LoginSession(
+        user_id=user_id, token_hash=hash_token(token), created_at=moment, expires_at=expires
+    )
+    users.add_login_session(session, login_row)
+    if replaced is not None:
+        users.revoke_session(session, hash_token(replaced), moment)
+    return token, expires
+
+
 def current_actor(ctx: Context) -> Actor:
     if not ctx.token:
+        session_file.refuse_unsafe(ctx.settings)  # a saved session not used: say why
         raise NotLoggedIn()
     with ctx.tx() as session:
         login_row = users.find_live_session(session, hash_token(ctx.token), clock.now())
@@ -138,12 +153,15 @@ def whoami(ctx: Context) -> dict[str, Any]:
 
 
 def logout(ctx: Context) -> dict[str, Any]:
-    """Revoke the session in the store and forget it locally. Logging out twice is fine."""
+    """Revoke the session in the store and forget it locally. Logging out twice is fine.
+    A saved session refused as unsafe is revoked and forgotten too (its token may be out)."""
+    saved = session_file.token_to_replace(ctx.settings)
+    token = ctx.token or saved
     revoked = 0
-    if ctx.token:
+    if token:
         with ctx.tx() as session:
-            revoked = users.revoke_session(session, hash_token(ctx.token), clock.now())
-    if session_file.load_token(ctx.settings) in (ctx.token, None):
+            revoked = users.revoke_session(session, hash_token(token), clock.now())
+    if saved in (token, None):
         session_file.clear_token(ctx.settings)  # not someone else's saved login (VWAZA_TOKEN)
     return {"logged_out": True, "revoked": revoked == 1}
 
