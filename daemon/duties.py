@@ -14,8 +14,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
-from vwaza_cli.errors import StorageError, VwazaError
+from vwaza_cli.errors import StorageError, StorageRefused, VwazaError
 from vwaza_cli.services import daemon_status, queue
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.sweep import sweep
@@ -56,19 +57,24 @@ def run_tasks(tasks: Sequence[Task], stop: threading.Event) -> None:
 
 class StorageGate:
     """A wrong key, URL or bucket would fail every job: uploads start only while storage
-    accepts us. A transient failure does not hold them back (each job retries with backoff)."""
+    accepts us; meanwhile each job due records the refusal as a failed attempt (the upload
+    threads ask ``refusal``). A transient failure does not close the gate (each job retries
+    with backoff)."""
 
     def __init__(self, store: ObjectStore) -> None:
         self._store = store
         self._open = threading.Event()
         self._checked = False
+        self._refusal: StorageRefused | None = None
 
     @property
     def is_open(self) -> bool:
         return self._open.is_set()
 
-    def wait_open(self, timeout: float) -> None:
-        self._open.wait(timeout)
+    @property
+    def refusal(self) -> StorageRefused | None:
+        """Why storage refuses us, while it does; None otherwise."""
+        return self._refusal
 
     def check(self) -> bool:
         """Ask the storage (creating the bucket if missing); True when uploads may run."""
@@ -80,6 +86,7 @@ class StorageGate:
                 return False
             log.warning("storage not reachable yet: %s", exc.message)
         self._checked = True
+        self._refusal = None
         self._open.set()
         return True
 
@@ -90,6 +97,7 @@ class StorageGate:
     def _close(self, reason: str) -> None:
         if self.is_open or not self._checked:  # said once, not on every recheck
             log.error("storage refuses us, no upload starts until fixed: %s", reason)
+        self._refusal = StorageRefused(f"storage refuses the daemon, nothing was sent: {reason}")
         self._open.clear()
         self._checked = True
 
@@ -122,6 +130,17 @@ def sweep_spool(ctx: Context) -> None:
             report.orphan_files,
             report.uploaded_leftovers,
         )
+
+
+def sweep_storage(store: ObjectStore, older_than: timedelta) -> None:
+    """What uploads cut short left in storage: temp files, unfinished resumable uploads."""
+    try:
+        removed = store.sweep_temp(older_than)
+    except StorageError as exc:
+        log.warning("storage leftovers not swept: %s", exc.message)
+        return
+    if removed:
+        log.info("sweep removed %d leftover(s) of interrupted uploads from storage", removed)
 
 
 def drained(ctx: Context) -> bool:

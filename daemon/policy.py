@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vwaza_cli.db.models import UploadJob
-from vwaza_cli.errors import StorageError, VwazaError
+from vwaza_cli.errors import StagedCopyChanged, StorageError, StorageRefused, VwazaError
+
+# Named conditions whose verdict does not depend on where they were raised.
+_NAMED: tuple[tuple[type[VwazaError], bool], ...] = (
+    (StagedCopyChanged, False),  # the accepted bytes are gone: no retry brings them back
+    (StorageRefused, True),  # a setting to fix, not this file: each job waits and counts
+)
 
 
 @dataclass(frozen=True)
@@ -20,8 +26,13 @@ class Verdict:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Only the storage can call a failure permanent (it refuses the key, the file type; the
-    file is gone); anything else (the store unreachable, a bug of ours) may pass."""
+    """Whether trying again may help. Permanent are a staged copy that changed, and what the
+    storage refuses for this one file (its type, its size; the file is gone); transient is
+    storage refusing the daemon itself (fixing the setting lets every job through), and
+    anything else (the store unreachable, a bug of ours)."""
+    for kind, transient in _NAMED:
+        if isinstance(exc, kind):
+            return transient
     return exc.transient if isinstance(exc, StorageError) else True
 
 

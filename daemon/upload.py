@@ -17,7 +17,13 @@ from pathlib import Path
 from daemon.policy import RetryPolicy, Verdict
 from vwaza_cli import clock
 from vwaza_cli.db.models import UploadJob
-from vwaza_cli.errors import PermanentStorageError, TransientStorageError, VwazaError
+from vwaza_cli.errors import (
+    PermanentStorageError,
+    StagedCopyChanged,
+    StorageRefused,
+    TransientStorageError,
+    VwazaError,
+)
 from vwaza_cli.services import queue, spool
 from vwaza_cli.services.context import Context
 from vwaza_cli.storage import ObjectStore
@@ -70,6 +76,11 @@ class Uploader:
             log.exception("unexpected error on %s", job.id)
             self._failed(job, exc)
 
+    def refuse(self, job: UploadJob, refusal: StorageRefused) -> None:
+        """Storage refuses the daemon itself: count the attempt on ``job``, with the cause,
+        without sending anything."""
+        self._failed(job, refusal)
+
     # --- storing ------------------------------------------------------------------------
 
     def _store_object(self, job: UploadJob) -> None:
@@ -81,15 +92,28 @@ class Uploader:
 
     def _upload(self, job: UploadJob, path: Path) -> None:
         keeper = LeaseKeeper(self, job.id)
-        sent_md5 = self.store.put_file(
-            job.object_key,
-            path,
-            content_type=job.content_type,
-            size=job.size,
-            on_progress=keeper,
-        )
+        try:
+            sent_md5 = self.store.put_file(
+                job.object_key,
+                path,
+                content_type=job.content_type,
+                size=job.size,
+                sha256=job.sha256,
+                on_progress=keeper,
+            )
+        except StagedCopyChanged:
+            self._discard_object(job)
+            raise
         keeper.check()
         self._verify(job, path, sent_md5)
+
+    def _discard_object(self, job: UploadJob) -> None:
+        """The staged copy changed: whatever its key holds is not known to be the file that
+        was accepted, and no job will ever record it."""
+        try:
+            self.store.remove(job.object_key)
+        except VwazaError as exc:
+            log.warning("cannot remove %s: %s", job.object_key, exc.message)
 
     def _verify(self, job: UploadJob, path: Path, sent_md5: str | None) -> None:
         info = self.store.info(job.object_key)

@@ -47,6 +47,13 @@ class WorkerConfig:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     once: bool = False  # stop when no job is PENDING or UPLOADING
 
+    @property
+    def abandoned_after(self) -> timedelta:
+        """How long what an upload left in storage (a temp file, a resumable upload) may sit
+        untouched before the sweep takes it for abandoned: past a lease and the longest
+        retry delay, no attempt is coming back to it."""
+        return self.lease + timedelta(seconds=self.policy.cap_seconds)
+
 
 def new_owner_id() -> str:
     """Names this daemon on its leases and heartbeat: host, process, and a random part."""
@@ -79,6 +86,7 @@ class Worker:
 
     def prepare(self) -> None:
         """Repairs, then the storage check that decides whether uploads may start."""
+        duties.sweep_storage(self.store, self.config.abandoned_after)
         duties.sweep_spool(self.ctx)
         self.storage.check()
 
@@ -111,10 +119,6 @@ class Worker:
             for thread in self._threads:
                 thread.join(ABORTED_JOIN_SECONDS)
         duties.beat(self.ctx, self.owner, self.in_flight, stopped=True)
-
-    def close(self) -> None:
-        """For a daemon that will not run after all."""
-        self.store.close()
 
     # --- the side duties ----------------------------------------------------------------
 
@@ -169,15 +173,21 @@ class Worker:
 
     def _upload_loop(self) -> None:
         while not self._stopping.is_set():
-            if not self.storage.is_open:
-                self.storage.wait_open(self.config.poll_seconds)
-                continue
             job = self._claim()
             if job is None:
                 self._wait_for_work()
                 continue
             with self._counted():
-                self._uploader.process(job)
+                self._work_on(job)
+
+    def _work_on(self, job: UploadJob) -> None:
+        """Upload it; while storage refuses us, record that on the job instead (it waits
+        its backoff like after any failure, so this is no busy loop)."""
+        refusal = self.storage.refusal
+        if refusal is None:
+            self._uploader.process(job)
+        else:
+            self._uploader.refuse(job, refusal)
 
     def _claim(self) -> UploadJob | None:
         try:

@@ -84,24 +84,6 @@ def test_dropped_connections_and_hangs_are_transient(
     _assert_all_uploaded(on_supabase, env)
 
 
-def test_a_key_the_storage_refuses_claims_nothing(
-    ada: Cli, admin: Cli, media: Media, on_supabase: StorageServer, env: Path, monkeypatch
-) -> None:
-    stage_release(ada, media, tracks=1)
-    monkeypatch.setenv("SUPABASE_KEY", "not-the-service-key")
-    done = run_daemon("--once", *FAST_RETRIES)
-    assert done.returncode == 7
-    assert "refuses" in done.stderr
-    jobs = job_rows()
-    counters = {(j["status"], j["retry_count"], j["failures_since_queued"]) for j in jobs}
-    assert counters == {("PENDING", 0, 0)}
-    assert len(spool_files(env)) == len(jobs)  # nothing lost, nothing burned
-    assert on_supabase.objects() == {}
-    monkeypatch.setenv("SUPABASE_KEY", on_supabase.key)
-    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
-    _assert_all_uploaded(on_supabase, env)
-
-
 def test_a_permanent_failure_fails_the_job_at_once_and_keeps_the_file(
     ada: Cli, media: Media, on_supabase: StorageServer, env: Path
 ) -> None:
@@ -172,6 +154,7 @@ def test_missing_local_file_whose_object_exists_counts_as_done(
         Path(job["local_path"]),
         content_type=job["content_type"],
         size=job["size"],
+        sha256=job["sha256"],
     )
     Path(job["local_path"]).unlink()  # a crash after upload, before the bookkeeping
     assert run_daemon("--once", *FAST_RETRIES).returncode == 0

@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -30,9 +31,9 @@ from tests.support.storage_server import (
     run_storage_server,
     storage_error,
 )
-from vwaza_cli.errors import PermanentStorageError, TransientStorageError
+from vwaza_cli.errors import PermanentStorageError, StagedCopyChanged, TransientStorageError
 from vwaza_cli.settings import DEFAULT_BUCKET, Settings
-from vwaza_cli.storage import Timeouts, open_store
+from vwaza_cli.storage import ProgressCallback, Timeouts, open_store
 from vwaza_cli.storage.supabase import SupabaseStore
 
 MIB = 1024 * 1024
@@ -58,7 +59,8 @@ def store_for(
 
 
 def put(store: SupabaseStore, path: Path, key: str = KEY, content_type: str = "audio/flac") -> None:
-    store.put_file(key, path, content_type=content_type, size=path.stat().st_size)
+    size = path.stat().st_size
+    store.put_file(key, path, content_type=content_type, size=size, sha256=sha256_of(path))
 
 
 def sent(server: StorageServer, method: str) -> list[str]:
@@ -93,7 +95,12 @@ def test_upload_reports_progress_up_to_the_whole_size(
     progress: list[int] = []
 
     supabase_store.put_file(
-        KEY, source, content_type="audio/flac", size=300_000, on_progress=progress.append
+        KEY,
+        source,
+        content_type="audio/flac",
+        size=300_000,
+        sha256=sha256_of(source),
+        on_progress=progress.append,
     )
 
     assert len(progress) >= 4  # every 64 KiB read by httpx
@@ -326,7 +333,12 @@ def test_a_20_mib_file_goes_by_tus_in_6_mib_chunks(
     progress: list[int] = []
 
     supabase_store.put_file(
-        KEY, source, content_type="audio/wav", size=20 * MIB, on_progress=progress.append
+        KEY,
+        source,
+        content_type="audio/wav",
+        size=20 * MIB,
+        sha256=sha256_of(source),
+        on_progress=progress.append,
     )
 
     assert storage_server.objects() == {KEY: (20 * MIB, sha256_of(source))}
@@ -622,7 +634,12 @@ def test_a_slow_server_still_completes_and_progress_keeps_coming(
     started = time.monotonic()
 
     supabase_store.put_file(
-        KEY, source, content_type="audio/flac", size=640 * 1024, on_progress=progress.append
+        KEY,
+        source,
+        content_type="audio/flac",
+        size=640 * 1024,
+        sha256=sha256_of(source),
+        on_progress=progress.append,
     )
 
     assert time.monotonic() - started >= 0.2  # ten 64 KiB pieces, 20 ms each
@@ -638,7 +655,7 @@ def test_put_file_returns_the_md5_of_what_it_sent(supabase_store, tmp_path: Path
         path = tmp_path / f"f{size}.bin"
         path.write_bytes(os.urandom(size))
         sent = supabase_store.put_file(
-            f"sent/{size}.bin", path, content_type="audio/wav", size=size
+            f"sent/{size}.bin", path, content_type="audio/wav", size=size, sha256=sha256_of(path)
         )
         assert sent == hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
@@ -648,11 +665,169 @@ def test_sent_digest_counts_each_byte_once_in_order() -> None:
 
     from vwaza_cli.storage.base import SentDigest
 
-    digest = SentDigest()
+    expected = hashlib.sha256(b"abcdef").hexdigest()
+    digest = SentDigest(Path("f"), 6, expected)
     digest.feed(0, b"abc")
     digest.feed(0, b"abc")  # a re-sent piece
     digest.feed(3, b"def")
-    assert digest.hexdigest(6) == hashlib.md5(b"abcdef", usedforsecurity=False).hexdigest()
-    resumed = SentDigest()
+    assert digest.md5() == hashlib.md5(b"abcdef", usedforsecurity=False).hexdigest()
+    resumed = SentDigest(Path("f"), 6, expected)
     resumed.feed(3, b"def")  # a resumed upload never saw the start
-    assert resumed.hexdigest(6) is None
+    assert resumed.md5() is None
+
+
+# --- a staged copy that changed ---------------------------------------------------------------
+
+
+def _tampered(folder: Path, size: int, at: int) -> tuple[Path, str]:
+    """A file and the SHA-256 recorded before 4 of its bytes (from ``at``) were overwritten."""
+    path = make_file(folder, "changed.wav", size)
+    recorded = sha256_of(path)
+    with path.open("r+b") as staged:
+        staged.seek(at)
+        staged.write(b"\xde\xad\xbe\xef")
+    return path, recorded
+
+
+def _put_recorded(store: SupabaseStore, path: Path, recorded: str) -> None:
+    size = path.stat().st_size
+    store.put_file(KEY, path, content_type="audio/wav", size=size, sha256=recorded)
+
+
+@pytest.mark.parametrize(
+    ("size", "at"),
+    [(300_000, 100), (300_000, 299_996), (13 * MIB, 100), (13 * MIB, 13 * MIB - 4)],
+    ids=["standard-start", "standard-end", "resumable-start", "resumable-end"],
+)
+def test_a_changed_copy_never_becomes_an_object(
+    supabase_store: SupabaseStore, storage_server: StorageServer, tmp_path: Path, size, at
+) -> None:
+    path, recorded = _tampered(tmp_path, size, at)
+
+    with pytest.raises(StagedCopyChanged, match=f"SHA-256 {recorded} expected"):
+        _put_recorded(supabase_store, path, recorded)
+
+    assert storage_server.objects() == {}
+    assert storage_server.upload_count(KEY) == 0
+    assert storage_server.unfinished_tus_uploads() == []  # the resumable upload was dropped
+
+
+def test_a_changed_copy_meeting_a_stored_object_leaves_it_untouched(
+    supabase_store: SupabaseStore, storage_server: StorageServer, tmp_path: Path
+) -> None:
+    path = make_file(tmp_path, "changed.wav", 300_000)
+    put(supabase_store, path)
+    before = storage_server.objects()
+    path, recorded = _tampered(tmp_path, 300_000, 100)  # same seed: the same bytes, changed
+
+    with pytest.raises(StagedCopyChanged):
+        _put_recorded(supabase_store, path, recorded)
+
+    assert storage_server.objects() == before  # no upsert with the changed bytes
+
+
+# --- resumable uploads given up are dropped on the server -------------------------------------
+
+
+class _Interrupted(Exception):
+    """Stands for the daemon's own reasons to stop mid-upload: the lease lost, shutdown."""
+
+
+def _interrupt_after(limit: int) -> ProgressCallback:
+    def on_progress(sent: int) -> None:
+        if sent > limit:
+            raise _Interrupted
+
+    return on_progress
+
+
+def test_an_interrupted_resumable_upload_is_dropped_on_the_server(
+    supabase_store: SupabaseStore, storage_server: StorageServer, tmp_path: Path
+) -> None:
+    source = make_file(tmp_path, "long.wav", 13 * MIB)
+
+    with pytest.raises(_Interrupted):
+        supabase_store.put_file(
+            KEY,
+            source,
+            content_type="audio/wav",
+            size=13 * MIB,
+            sha256=sha256_of(source),
+            on_progress=_interrupt_after(7 * MIB),
+        )
+
+    assert storage_server.tus_uploads() == []
+    assert sent(storage_server, "DELETE")[-1].startswith("/storage/v1/upload/resumable/")
+
+
+def test_a_permanent_refusal_mid_upload_drops_the_resumable_upload(
+    supabase_store: SupabaseStore, storage_server: StorageServer, tmp_path: Path
+) -> None:
+    storage_server.faults.fail_next(1, status=403, method="PATCH", skip=1, body="forbidden")
+
+    with pytest.raises(PermanentStorageError):
+        put(supabase_store, make_file(tmp_path, "long.wav", 13 * MIB), content_type="audio/wav")
+
+    assert storage_server.tus_uploads() == []
+
+
+def test_a_transiently_failed_upload_is_kept_for_resuming_until_swept(
+    supabase_store: SupabaseStore, storage_server: StorageServer, tmp_path: Path
+) -> None:
+    storage_server.faults.fail_next(3, status=503, method="PATCH", skip=1)
+    with pytest.raises(TransientStorageError):
+        put(supabase_store, make_file(tmp_path, "long.wav", 13 * MIB), content_type="audio/wav")
+    assert [u.offset for u in storage_server.unfinished_tus_uploads()] == [6 * MIB]
+
+    assert supabase_store.sweep_temp(timedelta(hours=1)) == 0  # an attempt may come back
+    assert len(storage_server.unfinished_tus_uploads()) == 1
+    assert supabase_store.sweep_temp(timedelta(0)) == 1
+
+    assert storage_server.tus_uploads() == []
+
+
+def test_closing_the_store_drops_the_resumable_uploads_it_kept(
+    storage_server: StorageServer, tmp_path: Path
+) -> None:
+    storage_server.faults.fail_next(3, status=503, method="PATCH", skip=1)
+    with store_for(storage_server) as store, pytest.raises(TransientStorageError):
+        put(store, make_file(tmp_path, "long.wav", 13 * MIB), content_type="audio/wav")
+
+    assert storage_server.tus_uploads() == []  # no later process could resume it
+
+
+def test_a_probe_cut_short_by_anything_still_removes_its_object(
+    supabase_store: SupabaseStore, storage_server: StorageServer, mocker
+) -> None:
+    mocker.patch.object(SupabaseStore, "info", side_effect=KeyboardInterrupt)
+
+    with pytest.raises(KeyboardInterrupt):
+        supabase_store.probe()
+
+    assert storage_server.objects() == {}
+
+
+def test_server_refuses_to_terminate_a_finished_upload_and_drops_an_unfinished_one(
+    storage_server: StorageServer,
+) -> None:
+    fields = {"bucketName": DEFAULT_BUCKET, "objectName": "a.wav", "contentType": "audio/wav"}
+    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in fields.items())
+    create = {"Tus-Resumable": "1.0.0", "Upload-Metadata": meta}
+    patch = {"Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream"}
+    tus = {"Tus-Resumable": "1.0.0"}
+    with httpx.Client(base_url=storage_server.storage_url, headers=_auth(storage_server)) as client:
+        unfinished = client.post("upload/resumable", headers={**create, "Upload-Length": "10"})
+        dropped = client.delete(unfinished.headers["location"], headers=tus)
+        gone = client.head(unfinished.headers["location"], headers=tus)
+        finished = client.post("upload/resumable", headers={**create, "Upload-Length": "3"})
+        client.patch(
+            finished.headers["location"], headers={**patch, "Upload-Offset": "0"}, content=b"abc"
+        )
+        refused = client.delete(finished.headers["location"], headers=tus)
+
+    assert (dropped.status_code, gone.status_code) == (204, 404)
+    assert (refused.status_code, refused.text) == (
+        400,
+        "Cannot terminate an already completed upload",
+    )
+    assert storage_server.objects() == {"a.wav": (3, hashlib.sha256(b"abc").hexdigest())}

@@ -563,6 +563,10 @@ class StorageServer:
         with self._lock:
             return [replace(upload) for upload in self._uploads.values()]
 
+    def unfinished_tus_uploads(self) -> list[TusUpload]:
+        """Resumable uploads the server still holds bytes for, waiting for the rest."""
+        return [upload for upload in self.tus_uploads() if not upload.finished]
+
     # --- request plumbing ---
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
@@ -960,8 +964,7 @@ class StorageServer:
         if method == "PATCH":
             return await self._tus_patch(request, upload)
         if method == "DELETE":
-            self._tus_forget(upload)
-            return _text(204, "")
+            return self._tus_terminate(upload)
         return _text(405, "Method not allowed")
 
     def _tus_create(self, request: web.Request) -> web.Response:
@@ -1072,6 +1075,14 @@ class StorageServer:
             sha256=upload.sha256,
         )
         return self._commit(upload.bucket, upload.name, received, upsert=upload.upsert) is not None
+
+    def _tus_terminate(self, upload: TusUpload) -> web.Response:
+        """TUS termination, as Supabase configures it (disableTerminationForFinishedUploads):
+        an unfinished upload is dropped, a finished one is refused (its object stays)."""
+        if upload.finished:
+            return _text(400, "Cannot terminate an already completed upload")
+        self._tus_forget(upload)
+        return _text(204, "")
 
     def _tus_forget(self, upload: TusUpload) -> None:
         with self._lock:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import errno
+import fcntl
+import hashlib
 import os
+import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 from pytest_mock import MockerFixture
 
-from vwaza_cli.errors import PermanentStorageError, TransientStorageError
+from vwaza_cli.errors import PermanentStorageError, StagedCopyChanged, TransientStorageError
 from vwaza_cli.settings import load_settings
 from vwaza_cli.storage import open_store
 from vwaza_cli.storage.local import LocalStore
@@ -30,8 +34,13 @@ def make_file(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def put(store: LocalStore, path: Path, key: str = KEY) -> None:
-    store.put_file(key, path, content_type="audio/flac", size=path.stat().st_size)
+    size = path.stat().st_size
+    store.put_file(key, path, content_type="audio/flac", size=size, sha256=sha256_of(path))
 
 
 def files_under(folder: Path) -> list[str]:
@@ -54,6 +63,7 @@ def test_put_file_reports_progress_per_chunk(store: LocalStore, tmp_path: Path) 
         source,
         content_type="audio/flac",
         size=source.stat().st_size,
+        sha256=sha256_of(source),
         on_progress=progress.append,
     )
 
@@ -78,7 +88,12 @@ def test_a_failed_copy_leaves_neither_object_nor_temp_file(
 
     with pytest.raises(KeyboardInterrupt):
         store.put_file(
-            KEY, source, content_type="audio/flac", size=3_000_000, on_progress=interrupt
+            KEY,
+            source,
+            content_type="audio/flac",
+            size=3_000_000,
+            sha256=sha256_of(source),
+            on_progress=interrupt,
         )
 
     assert files_under(store.root) == []
@@ -98,15 +113,17 @@ def test_a_full_disk_is_transient_and_leaves_nothing(
 def test_a_file_that_changed_size_is_refused(store: LocalStore, tmp_path: Path) -> None:
     source = make_file(tmp_path, "a.flac", b"abc")
 
-    with pytest.raises(PermanentStorageError, match="changed after it was queued"):
-        store.put_file(KEY, source, content_type="audio/flac", size=10)
+    with pytest.raises(StagedCopyChanged, match="changed after it was queued"):
+        store.put_file(KEY, source, content_type="audio/flac", size=10, sha256=sha256_of(source))
 
     assert not store.root.exists() or files_under(store.root) == []
 
 
 def test_a_missing_source_is_permanent(store: LocalStore, tmp_path: Path) -> None:
     with pytest.raises(PermanentStorageError, match="cannot read"):
-        store.put_file(KEY, tmp_path / "gone.flac", content_type="audio/flac", size=1)
+        store.put_file(
+            KEY, tmp_path / "gone.flac", content_type="audio/flac", size=1, sha256="0" * 64
+        )
 
 
 @pytest.mark.parametrize(
@@ -227,3 +244,87 @@ def test_the_storage_package_does_not_import_storage3_or_httpx() -> None:
 
     modules = ["vwaza_cli.storage", "vwaza_cli.storage.local"]
     assert loaded_by_importing(modules, ("storage3", "httpx", "supabase")) == []
+
+
+# --- a copy that changed, and what interrupted copies leave ---------------------------------
+
+
+def test_a_copy_whose_bytes_changed_is_refused_before_it_becomes_the_object(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    source = make_file(tmp_path, "a.flac", b"x" * 3_000_000)
+    recorded = sha256_of(source)
+    make_file(tmp_path, "a.flac", b"x" * 2_999_996 + b"oops")  # same size, other bytes
+
+    with pytest.raises(StagedCopyChanged, match=f"SHA-256 {recorded} expected"):
+        store.put_file(KEY, source, content_type="audio/flac", size=3_000_000, sha256=recorded)
+
+    assert not store.root.exists() or files_under(store.root) == []
+
+
+def _leftover(store: LocalStore, name: str = ".01-intro.flac.k3j4h5.part") -> Path:
+    """A temp file as a daemon killed mid-copy leaves it: beside its object, unlocked."""
+    folder = store.root / "releases" / "r1"
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_file(folder, name, b"half a copy")
+
+
+def test_sweep_removes_temp_files_whose_writer_is_gone_at_once(store: LocalStore) -> None:
+    temp = _leftover(store)
+
+    assert store.sweep_temp(timedelta(hours=1)) == 1  # just written, but nobody holds it
+
+    assert not temp.exists()
+    assert list(store.root.iterdir()) == []  # its emptied folders went too
+
+
+def test_sweep_leaves_a_temp_file_its_live_writer_holds(store: LocalStore) -> None:
+    temp = _leftover(store)
+    with temp.open("rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+
+        assert store.sweep_temp(timedelta(0)) == 0
+
+    assert temp.exists()
+
+
+def test_sweep_leaves_objects_and_other_names_alone(store: LocalStore, tmp_path: Path) -> None:
+    put(store, make_file(tmp_path, "a.flac", b"abc"))
+    folder = store.root / "releases" / "r1"
+    others = [make_file(folder, n, b"x") for n in ("take.part", ".hidden", ".x.part.flac")]
+
+    assert store.sweep_temp(timedelta(0)) == 0
+
+    assert all(p.exists() for p in others)
+    assert (store.root / KEY).read_bytes() == b"abc"
+
+
+def test_sweep_goes_by_age_where_the_folder_has_no_locks(
+    store: LocalStore, mocker: MockerFixture
+) -> None:
+    fresh, old = _leftover(store, ".a.flac.1.part"), _leftover(store, ".b.flac.2.part")
+    past = time.time() - 7200
+    os.utime(old, (past, past))
+    mocker.patch("fcntl.flock", side_effect=OSError(errno.ENOLCK, "No locks available"))
+
+    assert store.sweep_temp(timedelta(hours=1)) == 1
+
+    assert (fresh.exists(), old.exists()) == (True, False)
+
+
+def test_a_sweep_during_a_copy_leaves_it_alone(store: LocalStore, tmp_path: Path) -> None:
+    source = make_file(tmp_path, "a.flac", os.urandom(3 * 1024 * 1024))
+    swept: list[int] = []
+
+    store.put_file(
+        KEY,
+        source,
+        content_type="audio/flac",
+        size=3 * 1024 * 1024,
+        sha256=sha256_of(source),
+        on_progress=lambda _sent: swept.append(store.sweep_temp(timedelta(0))),
+    )
+
+    assert swept == [0, 0, 0]
+    assert (store.root / KEY).read_bytes() == source.read_bytes()
+    assert files_under(store.root) == [KEY]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from vwaza_cli import clock
@@ -17,6 +19,7 @@ from vwaza_cli.errors import VwazaError
 from vwaza_cli.services import spool
 from vwaza_cli.services.daemon_status import ALIVE_WITHIN
 from vwaza_cli.services.mailer import check_connection
+from vwaza_cli.services.sweep import GRACE_SECONDS
 from vwaza_cli.settings import Settings, load_settings
 from vwaza_cli.storage import Timeouts, open_store
 
@@ -95,16 +98,54 @@ def _where(settings: Settings) -> str:
 def _spool(settings: Settings) -> Check:
     def probe() -> Check:
         folder = spool.incoming_dir(settings)
-        probe_file = folder / f"doctor-{uuid.uuid4().hex}.part"
-        probe_file.write_bytes(b"vwaza doctor")
-        probe_file.unlink()
+        _write_and_remove(folder / f"doctor-{uuid.uuid4().hex}.part")
         free = shutil.disk_usage(folder).free
         detail = f"{settings.spool_dir} writable, {free / 2**30:.1f} GiB free"
         if free < MIN_FREE_BYTES:
             return Check("spool", FAIL, detail, "free disk space, or move VWAZA_HOME")
-        return Check("spool", OK, detail)
+        return _temp_file_check(detail, _spool_temp_files(settings), folder)
 
     return _guarded("spool", f"make {settings.spool_dir} writable, or set VWAZA_HOME", probe)
+
+
+def _write_and_remove(probe_file: Path) -> None:
+    """Proof that the folder takes writes; the file goes even if the write fails half-way."""
+    try:
+        probe_file.write_bytes(b"vwaza doctor")
+    finally:
+        probe_file.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class TempFiles:
+    """Temp files of copies into the spool (`.part`, anything in `.incoming`)."""
+
+    count: int
+    size: int
+    stale: int  # older than the sweep's grace period: no copy is still writing them
+
+
+def _spool_temp_files(settings: Settings) -> TempFiles:
+    folder = settings.spool_dir
+    found = [*folder.glob("*.part"), *(folder / spool.INCOMING).iterdir()]
+    stats = [p.stat() for p in found if p.is_file()]
+    oldest_live = time.time() - GRACE_SECONDS
+    stale = sum(1 for stat in stats if stat.st_mtime < oldest_live)
+    return TempFiles(len(stats), sum(stat.st_size for stat in stats), stale)
+
+
+def _temp_file_check(detail: str, temps: TempFiles, incoming: Path) -> Check:
+    if not temps.count:
+        return Check("spool", OK, detail)
+    detail += f"; {temps.count} temp file(s) of interrupted copies, {temps.size / 1e6:.1f} MB"
+    if not temps.stale:
+        return Check("spool", OK, f"{detail}, none older than an hour")
+    return Check(
+        "spool",
+        WARN,
+        f"{detail}, {temps.stale} older than an hour",
+        f"start `vwaza-daemon` (its sweep removes them), or delete them from {incoming}",
+    )
 
 
 def _storage(settings: Settings) -> Check:

@@ -15,8 +15,11 @@ import contextlib
 import io
 import re
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -28,13 +31,15 @@ from storage3.utils import StorageException
 from vwaza_cli.errors import PermanentStorageError, StorageError, TransientStorageError
 from vwaza_cli.storage.base import (
     ObjectInfo,
+    ProbeFile,
     ProgressCallback,
     SentDigest,
     Timeouts,
     check_key,
     check_source,
-    file_md5,
+    probe_file,
     probe_key,
+    read_checked,
     reworded,
 )
 
@@ -47,6 +52,7 @@ TUS_CHUNK = 6 * 1024 * 1024  # Supabase takes TUS chunks of exactly 6 MiB (the l
 TUS_THRESHOLD = TUS_CHUNK  # above this, standard uploads are discouraged: go resumable
 TUS_ATTEMPTS = 3  # consecutive failed PATCHes (each followed by a HEAD) before giving up
 _PIECE = 256 * 1024  # how much of a chunk is read from disk at a time
+_ABANDON_TIMEOUT = httpx.Timeout(5.0)  # dropping a resumable upload must not hold up a shutdown
 _TRANSIENT = {"429", "500", "502", "503", "504", "544"}
 _MISSING_OBJECT = {"not_found", "NoSuchKey"}
 _MD5 = re.compile(r"[0-9a-f]{32}")
@@ -74,6 +80,17 @@ class _UploadGone(Exception):
     """The server no longer knows a resumable upload (expired or finished elsewhere)."""
 
 
+@dataclass
+class _Resumable:
+    """A TUS upload this process started and may resume: its address, the digest of what
+    it sent, the server's offset, and when an attempt last worked on it."""
+
+    location: str
+    digest: SentDigest
+    offset: int = 0
+    used: float = field(default_factory=time.monotonic)
+
+
 class SupabaseStore:
     name = "supabase"
 
@@ -85,8 +102,10 @@ class SupabaseStore:
         self._http = httpx.Client(headers=auth, timeout=_timeout(timeouts), follow_redirects=True)
         self._client = SyncStorageClient(self._base, auth, http_client=self._http)
         self._files = self._client.from_(bucket)
-        # TUS upload addresses by (key, size, mtime), so a retry in this process resumes.
-        self._resumable: dict[tuple[str, int, int], str] = {}
+        # TUS uploads between attempts, by (key, size, mtime): a retry in this process
+        # resumes. An attempt takes its upload out while it works on it.
+        self._resumable: dict[tuple[str, int, int], _Resumable] = {}
+        self._resumable_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, timeouts: Timeouts) -> SupabaseStore:
@@ -112,16 +131,15 @@ class SupabaseStore:
         *,
         content_type: str,
         size: int,
+        sha256: str,
         on_progress: ProgressCallback | None = None,
     ) -> str | None:
         check_key(key)
         check_source(path, size)
-        digest = SentDigest()
+        digest = SentDigest(path, size, sha256)
         if size > TUS_THRESHOLD:
-            self._put_resumable(key, path, content_type, size, on_progress, digest)
-        else:
-            self._put_standard(key, path, content_type, on_progress, digest)
-        return digest.hexdigest(size)
+            return self._put_resumable(key, content_type, on_progress, digest)
+        return self._put_standard(key, content_type, on_progress, digest)
 
     def info(self, key: str) -> ObjectInfo | None:
         check_key(key)
@@ -157,18 +175,23 @@ class SupabaseStore:
 
     def probe(self) -> None:
         key = probe_key()
-        with tempfile.TemporaryDirectory() as scratch:
-            source = Path(scratch) / "probe.txt"
-            source.write_bytes(b"vwaza probe\n")
-            try:
-                self._write_probe(key, source)
-                self.remove(key)
-            except StorageError as exc:
-                with contextlib.suppress(StorageError):
-                    self.remove(key)
-                raise reworded(exc, f"storage probe failed ({self.url}): {exc.message}") from exc
+        try:
+            self._probe_round_trip(key)
+        except StorageError as exc:
+            raise reworded(exc, f"storage probe failed ({self.url}): {exc.message}") from exc
+
+    def sweep_temp(self, older_than: timedelta) -> int:
+        """Drop the resumable uploads no attempt of this process came back to for
+        ``older_than`` (their job was given up, or another daemon took it)."""
+        idle = self._take_resumables(time.monotonic() - older_than.total_seconds())
+        for upload in idle:
+            self._abandon(upload)
+        return len(idle)
 
     def close(self) -> None:
+        """Drop the resumable uploads left (no later process can resume them), then close."""
+        for upload in self._take_resumables(float("inf")):
+            self._abandon(upload)
         self._http.close()
 
     def __enter__(self) -> SupabaseStore:
@@ -182,21 +205,25 @@ class SupabaseStore:
     def _put_standard(
         self,
         key: str,
-        path: Path,
         content_type: str,
         on_progress: ProgressCallback | None,
         digest: SentDigest,
-    ) -> None:
-        if self._upload(key, path, content_type, on_progress, digest, upsert=False):
-            return
-        # 409 Duplicate: most often our own earlier attempt that landed before a fault.
-        if not self._holds_same(key, path):
-            self._upload(key, path, content_type, on_progress, SentDigest(), upsert=True)
+    ) -> str | None:
+        """One POST; the object appears only once its last byte is in, and the digest
+        withholds that byte from a changed copy."""
+        if not self._upload(key, content_type, on_progress, digest, upsert=False):
+            # 409 Duplicate: most often our own earlier attempt that landed before a fault.
+            landed = self._stored_copy_md5(key, digest)
+            if landed is not None:
+                return landed
+            digest = digest.again()
+            self._upload(key, content_type, on_progress, digest, upsert=True)
+        digest.check_complete()
+        return digest.md5()
 
     def _upload(
         self,
         key: str,
-        path: Path,
         content_type: str,
         on_progress: ProgressCallback | None,
         digest: SentDigest,
@@ -209,7 +236,7 @@ class SupabaseStore:
             options["upsert"] = "true"  # storage3 wants the string, not a bool
         with self._guard(f"upload {key!r}", key, content_type):
             try:
-                with _ProgressReader.open(path, on_progress, digest) as stream:
+                with _ProgressReader.open(digest.path, on_progress, digest) as stream:
                     self._files.upload(key, stream, options)
             except StorageApiError as exc:
                 if _failure_of(exc).status == "409":
@@ -217,65 +244,98 @@ class SupabaseStore:
                 raise
         return True
 
-    def _holds_same(self, key: str, path: Path) -> bool:
+    def _stored_copy_md5(self, key: str, digest: SentDigest) -> str | None:
+        """The file's MD5 when ``key`` already holds it (same size and MD5 etag), else None.
+        The file is read here, and checked against its recorded SHA-256 on the way."""
         found = self.info(key)
-        size = path.stat().st_size
-        if found is None or found.size != size:
-            return False
-        return found.md5 is None or found.md5 == file_md5(path)
+        if found is None or found.size != digest.size:
+            return None
+        md5 = read_checked(digest.path, digest.size, digest.expected)
+        return md5 if found.md5 in {None, md5} else None
 
     # --- TUS resumable uploads ---------------------------------------------------
 
     def _put_resumable(
         self,
         key: str,
-        path: Path,
         content_type: str,
-        size: int,
         on_progress: ProgressCallback | None,
         digest: SentDigest,
-    ) -> None:
-        token = (key, size, path.stat().st_mtime_ns)
-        start = self._resume_point(token)
-        if start is None:
-            location = self._new_upload(key, path, content_type, size)
-            if location is None:
-                return  # the very same object is stored already
-            self._resumable[token] = location
-            start = (location, 0)
-        try:
-            self._tus_send(start[0], path, start[1], size, on_progress, digest)
-        except _UploadGone:
-            self._resumable.pop(token, None)
-            raise TransientStorageError(
-                f"upload {key!r}: the server dropped the resumable upload; it will start over"
-            ) from None
-        except PermanentStorageError:
-            self._resumable.pop(token, None)
-            raise
-        self._resumable.pop(token, None)
+    ) -> str | None:
+        token = (key, digest.size, digest.path.stat().st_mtime_ns)
+        upload = self._resumed(token)
+        if upload is None:
+            location = self._tus_create(key, content_type, digest.size, upsert=False)
+            if location is None:  # 409: most often our own earlier, landed attempt
+                landed = self._stored_copy_md5(key, digest)
+                if landed is not None:
+                    return landed
+                location = self._tus_overwrite(key, content_type, digest.size)
+            upload = _Resumable(location, digest)
+        self._send_resumable(token, upload, on_progress)
+        return upload.digest.md5()
 
-    def _new_upload(self, key: str, path: Path, content_type: str, size: int) -> str | None:
-        """A fresh TUS upload address; None when the same object is already stored."""
-        location = self._tus_create(key, content_type, size, upsert=False)
-        if location is not None:
-            return location
-        if self._holds_same(key, path):  # 409: most often our own earlier, landed attempt
-            return None
+    def _send_resumable(
+        self,
+        token: tuple[str, int, int],
+        upload: _Resumable,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        """Send the rest; only a transient failure keeps the upload for the next attempt."""
+        try:
+            self._tus_send(upload, on_progress)
+        except _UploadGone:
+            raise TransientStorageError(
+                f"upload {token[0]!r}: the server dropped the resumable upload; it will start over"
+            ) from None
+        except TransientStorageError:
+            self._keep_resumable(token, upload)
+            raise
+        except BaseException:  # refused, a changed copy, the lease lost, shutting down
+            self._abandon(upload)
+            raise
+
+    def _tus_overwrite(self, key: str, content_type: str, size: int) -> str:
         location = self._tus_create(key, content_type, size, upsert=True)
         if location is None:
             raise PermanentStorageError(f"upload {key!r}: the server refused to overwrite it")
         return location
 
-    def _resume_point(self, token: tuple[str, int, int]) -> tuple[str, int] | None:
-        location = self._resumable.get(token)
-        if location is None:
+    def _resumed(self, token: tuple[str, int, int]) -> _Resumable | None:
+        """The upload an earlier attempt of this process left, at the server's offset; None
+        when there is none, or the server no longer has it."""
+        with self._resumable_lock:
+            upload = self._resumable.pop(token, None)
+        if upload is None:
             return None
         try:
-            return location, self._tus_head(location)
+            upload.offset = self._tus_head(upload.location)
         except _UploadGone:
-            self._resumable.pop(token, None)
             return None
+        except TransientStorageError:
+            self._keep_resumable(token, upload)
+            raise
+        if upload.offset > upload.digest.upto:  # bytes never hashed: start over instead
+            self._abandon(upload)
+            return None
+        return upload
+
+    def _keep_resumable(self, token: tuple[str, int, int], upload: _Resumable) -> None:
+        upload.used = time.monotonic()
+        with self._resumable_lock:
+            self._resumable[token] = upload
+
+    def _take_resumables(self, idle_since: float) -> list[_Resumable]:
+        with self._resumable_lock:
+            idle = [token for token, up in self._resumable.items() if up.used < idle_since]
+            return [self._resumable.pop(token) for token in idle]
+
+    def _abandon(self, upload: _Resumable) -> None:
+        """Ask the server to drop an unfinished upload nobody will resume (TUS termination);
+        should even that fail, the server expires it by itself."""
+        headers = {"Tus-Resumable": "1.0.0"}
+        with contextlib.suppress(StorageError), self._guard("drop an abandoned upload"):
+            self._http.request("DELETE", upload.location, headers=headers, timeout=_ABANDON_TIMEOUT)
 
     def _tus_create(self, key: str, content_type: str, size: int, *, upsert: bool) -> str | None:
         headers = {
@@ -294,36 +354,23 @@ class SupabaseStore:
             return None
         raise self._refusal(action, failure, key, content_type)
 
-    def _tus_send(
-        self,
-        location: str,
-        path: Path,
-        offset: int,
-        size: int,
-        on_progress: ProgressCallback | None,
-        digest: SentDigest,
-    ) -> None:
+    def _tus_send(self, upload: _Resumable, on_progress: ProgressCallback | None) -> None:
         failures = 0
-        with path.open("rb") as source:
-            while offset < size:
+        with upload.digest.path.open("rb") as source:
+            while upload.offset < upload.digest.size:
                 try:
-                    offset = self._tus_patch(location, source, offset, size, on_progress, digest)
+                    upload.offset = self._tus_patch(upload, source, on_progress)
                     failures = 0
                 except TransientStorageError:
                     failures += 1
                     if failures >= TUS_ATTEMPTS:
                         raise
-                    offset = self._tus_head(location)
+                    upload.offset = self._tus_head(upload.location)
 
     def _tus_patch(
-        self,
-        location: str,
-        source: BinaryIO,
-        offset: int,
-        size: int,
-        on_progress: ProgressCallback | None,
-        digest: SentDigest,
+        self, upload: _Resumable, source: BinaryIO, on_progress: ProgressCallback | None
     ) -> int:
+        offset, size = upload.offset, upload.digest.size
         length = min(TUS_CHUNK, size - offset)
         headers = {
             "Tus-Resumable": "1.0.0",
@@ -331,9 +378,9 @@ class SupabaseStore:
             "Content-Type": "application/offset+octet-stream",
             "Content-Length": str(length),
         }
-        body = _read_span(source, offset, length, on_progress, digest)
+        body = _read_span(source, offset, length, on_progress, upload.digest)
         action = f"send bytes {offset}-{offset + length} of {size}"
-        response = self._tus_request("PATCH", location, headers, action, content=body)
+        response = self._tus_request("PATCH", upload.location, headers, action, content=body)
         if response.status_code == 204:
             return _upload_offset(response, action)
         failure = _failure_from_response(response)
@@ -382,9 +429,21 @@ class SupabaseStore:
                     ) from exc
                 raise
 
-    def _write_probe(self, key: str, source: Path) -> None:
-        size = source.stat().st_size
-        self.put_file(key, source, content_type="text/plain", size=size)
+    def _probe_round_trip(self, key: str) -> None:
+        """Write the probe object and remove it again; it is removed whatever goes wrong."""
+        with tempfile.TemporaryDirectory() as scratch:
+            source = probe_file(Path(scratch))
+            try:
+                self._write_probe(key, source)
+            except BaseException:
+                with contextlib.suppress(StorageError):
+                    self.remove(key)
+                raise
+        self.remove(key)
+
+    def _write_probe(self, key: str, source: ProbeFile) -> None:
+        size = source.size
+        self.put_file(key, source.path, content_type="text/plain", size=size, sha256=source.sha256)
         found = self.info(key)
         if found is None or found.size != size:
             raise PermanentStorageError(
