@@ -12,10 +12,13 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any, NoReturn
 
 from daemon.policy import RetryPolicy
 from daemon.worker import Worker, WorkerConfig
+from vwaza_cli import __version__
 from vwaza_cli.errors import VwazaError
 from vwaza_cli.services import queue
 from vwaza_cli.services.context import Context
@@ -80,11 +83,37 @@ _NUMBERS: tuple[tuple[str, type[int] | type[float], str, str, str], ...] = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse in the style of `vwaza`: `Usage: vwaza-daemon [OPTIONS]`, values named by
+    their kind (`--concurrency INTEGER`, `--poll SECONDS`), and a usage error as one
+    `error:` line, the usage and where to get help (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message}\n{self.format_usage()}Try '{self.prog} -h' for help.\n")
+
+
+class _Format(argparse.HelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)  # `--max-attempts INTEGER` on its line
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[Any],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vwaza-daemon",
+        usage="%(prog)s [OPTIONS]",
+        formatter_class=_Format,
         description="Upload staged files to object storage; never lose one.",
         epilog="Example: vwaza-daemon --concurrency 4   |   vwaza-daemon --once (for scripts)",
+        add_help=False,
     )
     parser.add_argument(
         "--once",
@@ -93,8 +122,21 @@ def _parser() -> argparse.ArgumentParser:
         "(0: all completed, 7: some FAILED)",
     )
     for option, kind, variable, default, text in _NUMBERS:
-        parser.add_argument(option, type=kind, default=os.environ.get(variable, default), help=text)
+        parser.add_argument(
+            option,
+            type=kind,
+            default=os.environ.get(variable, default),
+            metavar="INTEGER" if kind is int else "SECONDS",  # every float option is seconds
+            help=text,
+        )
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"vwaza-daemon {__version__}",
+        help="show the version and exit",
+    )
+    parser.add_argument("-h", "--help", action="help", help="show this message and exit")
     return parser
 
 
@@ -160,6 +202,8 @@ def _exit_code(worker: Worker, once: bool) -> int:
     if once and queue.failed_count(worker.ctx):
         log.error("some jobs FAILED: see `vwaza jobs list --status FAILED`")
         return 7
+    if once and not worker.storage.is_open:
+        return 7  # nothing could go up, even if nothing was waiting
     log.info("stopped")
     return 0
 
@@ -172,9 +216,6 @@ def main(argv: list[str] | None = None) -> int:
     except VwazaError as exc:
         log.error("%s", exc.message)
         return exc.exit_code
-    if args.once and not worker.storage.is_open:
-        worker.close()
-        return 7  # nothing was claimed: every file is still queued
     _stop_on_signals(worker)
     worker.run()
     return _exit_code(worker, args.once)

@@ -8,7 +8,7 @@ import typer
 
 from vwaza_cli.cli import output
 from vwaza_cli.cli.common import context
-from vwaza_cli.cli.options import Json, PasswordStdin, Yes, ask_password, confirm
+from vwaza_cli.cli.options import Json, PasswordStdin, RoleOption, Yes, ask_password, confirm
 from vwaza_cli.enums import Role
 
 app = typer.Typer(help="Administration (admins only).", no_args_is_help=True)
@@ -19,7 +19,7 @@ app.add_typer(user_app, name="user")
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Option("--email", help="The new user's email.")],
-    role: Annotated[str, typer.Option("--role", help="ARTIST or ADMIN.")] = Role.ARTIST.value,
+    role: RoleOption = Role.ARTIST.value,
     artist_name: Annotated[
         str | None, typer.Option("--artist-name", help="Public name (required for artists).")
     ] = None,
@@ -58,12 +58,16 @@ def user_delete(
 ) -> None:
     """Delete a user with their releases, tracks, tokens, jobs and staged files.
 
+    Declining the question deletes nothing and exits 0.
+
     Example: vwaza admin user delete bo@example.com --yes
     """
     from vwaza_cli.services import accounts
 
     ctx = context()
     accounts.require_admin(ctx)
-    confirm(f"Delete {email} and everything of theirs?", yes)
+    if not confirm(f"Delete {email} and everything of theirs?", yes):
+        output.emit({"deleted": False}, output.done("nothing deleted"))
+        return
     result = accounts.delete_user(ctx, email)
     output.emit(result, output.done(f"deleted {result['email']}"))

@@ -114,11 +114,28 @@ def import_(
     output.emit(report, _render)
 
 
+EXPORT_SUFFIXES = (".json", ".csv")  # the formats services.catalog_format writes
+
+
+def _refuse_unknown_format(path: Path | None) -> None:
+    """The format follows the file name: a name that gives none is refused before anything
+    is read or written (exit 6, as `catalog import` refuses one)."""
+    if path is None or path.suffix.lower() in EXPORT_SUFFIXES or path.is_dir():
+        return  # stdout is JSON; a folder is refused by the writer, naming it
+    from vwaza_cli.errors import InvalidInput
+
+    raise InvalidInput(f"{path.name!r} names no catalog format: end the file name in .json or .csv")
+
+
 @app.command()
 def export(
     output_file: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write here (.json or .csv) instead of stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here instead of stdout: .json or .csv, as the name ends.",
+        ),
     ] = None,
     json: Json = False,
 ) -> None:
@@ -128,6 +145,7 @@ def export(
     """
     from vwaza_cli.services import catalog, catalog_format
 
+    _refuse_unknown_format(output_file)
     document = catalog.export_catalog(context())
     if output_file is None:
         sys.stdout.write(catalog_format.render_catalog(document, "json"))

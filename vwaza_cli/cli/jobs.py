@@ -8,16 +8,14 @@ import typer
 
 from vwaza_cli.cli import output
 from vwaza_cli.cli.common import context
-from vwaza_cli.cli.options import Json
+from vwaza_cli.cli.options import JobStatusOption, Json
 
 app = typer.Typer(help="See and retry upload jobs.", no_args_is_help=True)
 
 
 @app.command("list")
 def list_(
-    status: Annotated[
-        str | None, typer.Option("--status", help="PENDING, UPLOADING, COMPLETED or FAILED.")
-    ] = None,
+    status: JobStatusOption = None,
     json: Json = False,
 ) -> None:
     """List upload jobs (yours; an admin sees all).

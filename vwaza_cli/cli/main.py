@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -23,48 +22,62 @@ from vwaza_cli.cli import (
     track,
 )
 from vwaza_cli.cli.options import json_mode
-from vwaza_cli.cli.output import report_error, report_internal
+from vwaza_cli.cli.output import report_error, report_internal, report_interrupted, report_usage
 from vwaza_cli.errors import VwazaError
-
-
-class _Usage(VwazaError):
-    kind = "usage"
 
 
 class VwazaGroup(TyperGroup):
     """Runs a command and turns any error into one line and its exit code."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        clicks.conventional_help(self)  # the whole tree is built (completion options too)
+        return super().main(*args, **kwargs)
+
     def parse_args(self, ctx: clicks.Context, args: list[str]) -> list[str]:
         ctx.meta["vwaza.argv"] = list(args)
         json_mode.set(False)
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except clicks.UsageError as exc:
+            _refuse(ctx, exc)
 
     def invoke(self, ctx: clicks.Context) -> Any:
         try:
             return super().invoke(ctx)
         except clicks.UsageError as exc:
-            if "--json" not in ctx.meta.get("vwaza.argv", ()):
-                raise
-            json_mode.set(True)
-            report_error(_Usage(exc.format_message()))
-            ctx.exit(2)
+            _refuse(ctx, exc)
         except VwazaError as exc:
             report_error(exc)
             ctx.exit(exc.exit_code)
         except (typer.Exit, typer.Abort, clicks.ClickException, EOFError):
             raise
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
+        except KeyboardInterrupt as exc:
+            report_interrupted(str(exc))
             ctx.exit(130)
         except Exception as exc:  # a bug: say so in one line, keep the traceback for VWAZA_DEBUG
             report_internal(exc)
             ctx.exit(1)
 
 
+def _refuse(ctx: clicks.Context, exc: clicks.UsageError) -> NoReturn:
+    """A bad command line: one `error:` line, the usage and where to get help; exit 2."""
+    if isinstance(exc, clicks.NoArgsIsHelpError):
+        raise exc  # the help is the answer (already printed); Typer exits 2
+    json_mode.set("--json" in ctx.meta.get("vwaza.argv", ()))
+    where = exc.ctx or ctx
+    report_usage(exc.format_message(), where.get_usage(), _help_hint(where))
+    ctx.exit(2)
+
+
+def _help_hint(ctx: clicks.Context) -> str | None:
+    if ctx.command.get_help_option(ctx) is None:
+        return None
+    return f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help."
+
+
 app = typer.Typer(
     cls=VwazaGroup,
-    name="vwaza",
-    help="Vwaza Release Manager: prepare releases, upload them safely, review them.",
+    name="vwaza",  # its help is the docstring of root()
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode="rich",
@@ -87,7 +100,11 @@ def root(
 ) -> None:
     """Vwaza Release Manager: prepare releases, upload them safely, review them.
 
-    Start with `vwaza init`, then `vwaza auth register`.
+    Start with `vwaza init`, then `vwaza auth register`. Files upload in the background:
+    keep `vwaza-daemon` running (or run `vwaza-daemon --once`).
+
+    Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 permission, 5 conflict,
+    6 invalid input, 7 unavailable, 130 interrupted (Ctrl-C).
     """
 
 

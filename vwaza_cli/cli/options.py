@@ -1,14 +1,17 @@
-"""Options shared by every command, defined once."""
+"""Options shared by every command, defined once; the prompts people answer."""
 
 from __future__ import annotations
 
+import enum
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Annotated
 
 import typer
 
 from vwaza_cli.cli import clicks
+from vwaza_cli.enums import JobStatus, ReleaseStatus, Role
 
 json_mode: ContextVar[bool] = ContextVar("json_mode", default=False)
 
@@ -34,6 +37,63 @@ PasswordStdin = Annotated[
 ]
 
 
+def completes(values: type[enum.StrEnum]) -> Callable[[str], list[str]]:
+    """Shell completion offering the members of ``values``, in the case being typed (any
+    case is accepted). The option stays a plain string, so that a wrong value is refused by
+    the service, in its words."""
+
+    def complete(incomplete: str) -> list[str]:
+        names = [member.value for member in values]
+        if incomplete.islower():
+            names = [name.lower() for name in names]
+        return [name for name in names if name.startswith(incomplete)]
+
+    return complete
+
+
+def _one_of(values: type[enum.StrEnum]) -> str:
+    names = [member.value for member in values]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+ReleaseStatusOption = Annotated[
+    str | None,
+    typer.Option(
+        "--status",
+        metavar="STATUS",
+        autocompletion=completes(ReleaseStatus),
+        help=f"Only this status: {_one_of(ReleaseStatus)} (any case).",
+    ),
+]
+JobStatusOption = Annotated[
+    str | None,
+    typer.Option(
+        "--status",
+        metavar="STATUS",
+        autocompletion=completes(JobStatus),
+        help=f"Only this status: {_one_of(JobStatus)} (any case).",
+    ),
+]
+RoleOption = Annotated[
+    str,
+    typer.Option(
+        "--role", metavar="ROLE", autocompletion=completes(Role), help=f"{_one_of(Role)}."
+    ),
+]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what became of the command's work (`interrupted: <that>`, exit 130)."""
+
+    def __init__(self, outcome: str = "nothing was saved") -> None:
+        super().__init__(outcome)
+
+
+def on_terminal() -> bool:
+    """Whether a person can answer a prompt (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 def read_stdin_line(what: str) -> str:
     line = sys.stdin.readline()
     if not line:
@@ -47,17 +107,37 @@ def ask_password(from_stdin: bool, *, confirm: bool, prompt: str = "Password") -
     """A password from stdin (scripts) or a hidden prompt on the terminal (people)."""
     if from_stdin:
         return read_stdin_line(prompt.lower())
-    if not sys.stdin.isatty():
+    if not on_terminal():
         raise clicks.UsageError(
             "no terminal to ask for the password on: pass it on stdin with --password-stdin"
         )
-    return clicks.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    try:
+        return clicks.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    except clicks.Abort as exc:
+        _raise_if_interrupted(exc)
+        from vwaza_cli.errors import InvalidInput
+
+        raise InvalidInput(f"no {prompt.lower()} given (end of input): nothing was saved") from None
 
 
-def confirm(question: str, yes: bool) -> None:
-    """Ask before destroying something; scripts without a terminal must say --yes."""
+def confirm(question: str, yes: bool) -> bool:
+    """Ask before destroying something: True to go ahead. Scripts without a terminal must
+    say --yes; an answer of no (or the end of input) is False."""
     if yes:
-        return
-    if not sys.stdin.isatty():
-        raise clicks.UsageError(f"{question} Add --yes to confirm when not on a terminal.")
-    clicks.confirm(question, abort=True, err=True)
+        return True
+    if not on_terminal():
+        raise clicks.UsageError(f"no terminal to ask on ({question}): add --yes to confirm")
+    try:
+        return clicks.confirm(question, err=True)
+    except clicks.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            print(file=sys.stderr)  # end the question's line (click does so for passwords only)
+        _raise_if_interrupted(exc)
+        return False
+
+
+def _raise_if_interrupted(exc: BaseException) -> None:
+    # click turns both Ctrl-C and the end of input at a prompt into Abort; what it was
+    # remains the exception that Abort was raised while handling
+    if isinstance(exc.__context__, KeyboardInterrupt):
+        raise Interrupted() from None

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from vwaza_cli.cli.options import json_mode
-from vwaza_cli.enums import JobStatus, ReleaseStatus
+from vwaza_cli.enums import JobStatus, JobType, ReleaseStatus
 from vwaza_cli.errors import VwazaError
 from vwaza_cli.textsafe import printable
 
@@ -92,6 +92,38 @@ def report_internal(exc: BaseException) -> None:
 
 class _Internal(VwazaError):
     kind = "internal"
+
+
+class _Usage(VwazaError):
+    kind = "usage"
+
+
+def report_usage(message: str, usage: str, hint: str | None) -> None:
+    """A bad command line: the one `error:` line, then the usage and where to find help."""
+    report_error(_Usage(_clause(message)))
+    if json_mode.get():
+        return
+    print(usage, file=sys.stderr)
+    if hint:
+        print(hint, file=sys.stderr)
+
+
+def _clause(message: str) -> str:
+    """Click's sentences ("Missing argument 'TITLE'.") in the voice of our own errors."""
+    message = message.strip().removesuffix(".")
+    if len(message) > 1 and message[0].isupper() and message[1].islower():
+        message = message[0].lower() + message[1:]
+    return message
+
+
+def report_interrupted(detail: str = "") -> None:
+    """Ctrl-C: exit 130, saying what became of the command's work when that is known."""
+    message = f"interrupted: {detail}" if detail else "interrupted"
+    if json_mode.get():
+        error = {"type": "interrupted", "message": message}
+        print(json.dumps({"error": error}, ensure_ascii=False), file=sys.stderr)
+        return
+    print(message, file=sys.stderr)
 
 
 # --- renderers ---------------------------------------------------------------------------
@@ -225,18 +257,32 @@ def show_track(track: dict[str, Any]) -> None:
 
 
 def jobs_table(jobs: list[dict[str, Any]]) -> None:
-    rows = [
-        [
-            escape(j["id"][:8]),
-            escape(j["type"]),
-            status_text(j["status"]),
-            str(j["retry_count"]),
-            escape((j["error_log"] or "")[:60]),
-            escape(j["target_id"][:8]),
-        ]
-        for j in jobs
-    ]
-    table(["id", "type", "status", "retries", "last error", "target"], rows, f"{len(jobs)} job(s)")
+    """The key column whole, the cause of a failure next to it and whole (wrapped); the titles
+    shortened with an ellipsis when the terminal is narrow."""
+    from rich.table import Table
+
+    grid = Table(title=f"{len(jobs)} job(s)", show_lines=False)
+    grid.add_column("id", no_wrap=True, min_width=8)
+    causes = any(j["error_log"] for j in jobs)
+    if causes:
+        grid.add_column("last error", overflow="fold", ratio=1, min_width=20)
+    grid.add_column("status", no_wrap=True)
+    grid.add_column("retries", justify="right", no_wrap=True)
+    grid.add_column("upload", no_wrap=True, overflow="ellipsis", max_width=20)
+    grid.add_column("release", no_wrap=True, overflow="ellipsis", max_width=20)
+    for j in jobs:
+        row = [escape(j["id"][:8]), status_text(j["status"]), str(j["retry_count"])]
+        row += [escape(_upload_name(j)), escape(j.get("release_title") or j["release_id"][:8])]
+        if causes:
+            row.insert(1, escape(j["error_log"] or ""))
+        grid.add_row(*row)
+    stdout_console().print(grid)
+
+
+def _upload_name(job: dict[str, Any]) -> str:
+    if job["type"] == JobType.COVER_ART:
+        return "cover"
+    return job.get("target_title") or job["target_id"][:8]
 
 
 def done(message: str) -> Callable[[Any], None]:

@@ -116,6 +116,7 @@ def iter_commands() -> list[CommandDoc]:
     """Every visible command and group, depth first, in declaration order; the root first."""
     with _stable_environment():
         root = typer.main.get_command(app)
+    clicks.conventional_help(root)  # as `vwaza` itself shows its parameters
     found: list[CommandDoc] = []
     _walk(root, clicks.Context(root, info_name=PROG), found)
     return found
@@ -179,8 +180,9 @@ def cli_reference_markdown() -> str:
         f"<!-- {GENERATED_NOTE} -->",
         f"# `{PROG}` command reference",
         "",
-        "Every command also accepts `-h` / `--help`. Angle brackets show the value type; "
-        "in usage lines, `{name}` is a required argument and `[name]` an optional one.",
+        "Every command also accepts `-h` / `--help`. Words in capitals stand for a value you "
+        "give (`TEXT`, `INTEGER`, `PATH`); a flag takes none. In usage lines, `TITLE` is a "
+        "required argument and `[JOB_ID]` an optional one.",
         "",
         *(f"- [`{d.path}`](#{d.anchor}): {summary(d)}" for d in docs),
     ]
@@ -210,10 +212,11 @@ def _parameter_table(doc: CommandDoc) -> list[str]:
         if record is None:  # hidden
             continue
         value_type = _value_type(param, doc.ctx)
-        rows.append(f"| {_name(param, doc.ctx)} | `{_cell(value_type)}` | {_cell(record[1])} |")
+        value = f"`{_cell(value_type)}`" if value_type else ""
+        rows.append(f"| {_name(param, doc.ctx)} | {value} | {_cell(record[1])} |")
     if not rows:
         return []
-    return ["", "| Argument / option | Type | Description |", "| --- | --- | --- |", *rows]
+    return ["", "| Argument / option | Value | Description |", "| --- | --- | --- |", *rows]
 
 
 def _value_type(param: clicks.click.Parameter, ctx: clicks.Context) -> str:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context
-from vwaza_cli.cli.options import Json, Yes, confirm
+from vwaza_cli.cli.common import context, with_daemon_warning
+from vwaza_cli.cli.options import Interrupted, Json, ReleaseStatusOption, Yes, confirm, json_mode
+
+if TYPE_CHECKING:
+    from vwaza_cli.services.context import Context
+    from vwaza_cli.services.upload_watch import UploadProgress
 
 app = typer.Typer(help="Create, edit, submit and delete releases.", no_args_is_help=True)
 
@@ -37,7 +44,7 @@ def create(
 
 @app.command("list")
 def list_(
-    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    status: ReleaseStatusOption = None,
     all_: Annotated[bool, typer.Option("--all", help="Everyone's releases (admins).")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Page size.")] = 50,
     page: Annotated[int, typer.Option("--page", min=1, help="Page number, from 1.")] = 1,
@@ -49,8 +56,11 @@ def list_(
     """
     from vwaza_cli.services import releases
 
-    rows = releases.list_releases(context(), status, all_, limit, (page - 1) * limit)
+    ctx = context()
+    rows = releases.list_releases(ctx, status, all_, limit, (page - 1) * limit)
     output.emit(rows, output.releases_table)
+    if not rows and not all_ and releases.may_list_all(ctx):
+        output.say("hint: no releases of your own; `vwaza release list --all` lists everyone's")
 
 
 @app.command()
@@ -88,29 +98,118 @@ def cover(release_id: ReleaseId, path: CoverPath, json: Json = False) -> None:
     """
     from vwaza_cli.services import releases
 
-    output.emit(releases.set_cover(context(), release_id, path), output.show_release)
+    ctx = context()
+    release = with_daemon_warning(ctx, releases.set_cover(ctx, release_id, path))
+    output.emit(release, output.show_release)
 
 
 @app.command()
-def submit(release_id: ReleaseId, json: Json = False) -> None:
+def submit(
+    release_id: ReleaseId,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Wait until the release is in review (exit 0) or an upload FAILED, it went "
+            "back to DRAFT or the time ran out (exit 7).",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", min=0, metavar="SECONDS", help="How long --wait waits."),
+    ] = 600,
+    json: Json = False,
+) -> None:
     """Submit for review: PROCESSING until every file is uploaded, then PENDING_REVIEW.
 
-    Example: vwaza release submit 1f2e3d4c
+    Uploads need a running daemon (`vwaza-daemon`); a warning says when none is.
+
+    Example: vwaza release submit 1f2e3d4c --wait
     """
     from vwaza_cli.services import releases
 
-    release = releases.submit(context(), release_id)
+    ctx = context()
+    release = with_daemon_warning(ctx, releases.submit(ctx, release_id))
+    if wait:
+        release = _wait(ctx, release, timeout)
     output.emit(release, output.done(f"release {release['id'][:8]} is {release['status']}"))
+
+
+def _wait(ctx: Context, submitted: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """The release once in review. The submit's warnings are said now, before the wait."""
+    from vwaza_cli.services import upload_watch
+
+    warnings = submitted["warnings"]
+    if not json_mode.get():
+        output.warn(warnings)
+        warnings = []
+    try:
+        with _progress_display() as show:
+            waited = upload_watch.wait_for_release(ctx, submitted["id"], timeout, show)
+    except KeyboardInterrupt:
+        short = submitted["id"][:8]
+        raise Interrupted(
+            f"stopped waiting; release {short} stays submitted (`vwaza release show {short}`)"
+        ) from None
+    return {**waited, "warnings": warnings}
+
+
+@contextmanager
+def _progress_display() -> Iterator[_UploadBar | None]:
+    """A bar on stderr while waiting, for people at a terminal only."""
+    if json_mode.get() or not sys.stderr.isatty():
+        yield None
+        return
+    bar = _UploadBar()
+    try:
+        yield bar
+    finally:
+        bar.progress.stop()
+
+
+class _UploadBar:
+    """`uploading Night Drive ━━━━━━━━━━ 2/3 files 0:00:12`, updated at each look."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files"),
+            TimeElapsedColumn(),
+            console=output.stderr_console(),
+            transient=True,
+        )
+        self.task = self.progress.add_task("uploading", total=None)
+        self.progress.start()
+
+    def __call__(self, now: UploadProgress) -> None:
+        description = f"uploading {now.title}"
+        self.progress.update(
+            self.task, description=description, completed=now.uploaded, total=now.total
+        )
 
 
 @app.command()
 def delete(release_id: ReleaseId, yes: Yes = False, json: Json = False) -> None:
     """Delete a release, its tracks, jobs and staged files.
 
+    Declining the question deletes nothing and exits 0.
+
     Example: vwaza release delete 1f2e3d4c --yes
     """
     from vwaza_cli.services import releases
 
-    confirm(f"Delete release {release_id} and its tracks?", yes)
+    if not confirm(f"Delete release {release_id} and its tracks?", yes):
+        output.emit({"deleted": False}, output.done("nothing deleted"))
+        return
     result = releases.delete_release(context(), release_id)
     output.emit(result, output.done(f"deleted release {result['id'][:8]}"))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context
+from vwaza_cli.cli.common import context, with_daemon_warning
 from vwaza_cli.cli.options import Json
 
 app = typer.Typer(help="Add, list, edit, reorder and remove tracks.", no_args_is_help=True)
@@ -35,7 +35,8 @@ def add(
     """
     from vwaza_cli.services import tracks
 
-    track = tracks.add_track(context(), release_id, path, title, order, isrc)
+    ctx = context()
+    track = with_daemon_warning(ctx, tracks.add_track(ctx, release_id, path, title, order, isrc))
     output.emit(track, output.show_track)
 
 

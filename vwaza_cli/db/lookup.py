@@ -4,6 +4,7 @@ least 8 characters, a model's table, and the number of rows a write touched."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ from sqlmodel import SQLModel
 from vwaza_cli.errors import AmbiguousId, InvalidInput
 
 MIN_PREFIX = 8
+SHOWN_CANDIDATES = 5  # an ambiguous prefix lists this many of the rows it matches
+TITLE_SHOWN = 40
 _ID_CHARS = re.compile(r"^[0-9a-fA-F-]+$")
 Row = TypeVar("Row")
 
@@ -42,12 +45,46 @@ def by_prefix(
         statement = statement.where(id_column == prefix)
     else:
         statement = statement.where(id_column.like(prefix + "%"))
-    rows = session.scalars(statement.limit(2)).all()
+    rows = session.scalars(statement.order_by(id_column).limit(SHOWN_CANDIDATES + 1)).all()
     if len(rows) > 1:
-        raise AmbiguousId(
-            f"{noun} ID prefix {prefix!r} matches several {noun}s: give more characters"
-        )
+        raise AmbiguousId(_ambiguous(prefix, noun, rows))
     return rows[0] if rows else None
+
+
+def _ambiguous(prefix: str, noun: str, rows: Sequence[object]) -> str:
+    """`1f2e3d4c is ambiguous: 1f2e3d4c-a… (release "Night Drive"), 1f2e3d4c-b… (…)`, as git
+    lists the candidates of a short hash; at most SHOWN_CANDIDATES of them."""
+    shown = rows[:SHOWN_CANDIDATES]
+    ids = [str(getattr(row, "id", "")) for row in shown]
+    width = _distinct_width(ids, len(prefix) + 1)
+    listed = [
+        f"{_shortened(id_, width)} ({_described(row, noun)})"
+        for id_, row in zip(ids, shown, strict=True)
+    ]
+    more = ", and more" if len(rows) > SHOWN_CANDIDATES else ""
+    return f"{prefix} is ambiguous: {', '.join(listed)}{more}: give more characters"
+
+
+def _distinct_width(ids: list[str], at_least: int) -> int:
+    """The shortest prefix length, from ``at_least``, at which the IDs all differ."""
+    width = at_least
+    while width < max(len(id_) for id_ in ids) and len({id_[:width] for id_ in ids}) < len(ids):
+        width += 1
+    return width
+
+
+def _shortened(id_: str, width: int) -> str:
+    return id_ if width >= len(id_) else id_[:width] + "\u2026"
+
+
+def _described(row: object, noun: str) -> str:
+    """What a candidate is: `release "Night Drive"`, `track "Intro"`, `job AUDIO FAILED`."""
+    title = getattr(row, "title", None)
+    if isinstance(title, str):
+        short = title if len(title) <= TITLE_SHOWN else title[: TITLE_SHOWN - 1] + "\u2026"
+        return f'{noun} "{short}"'
+    kind, status = getattr(row, "type", ""), getattr(row, "status", "")
+    return " ".join(str(part) for part in (noun, kind, status) if part)
 
 
 def table_of(model: type[SQLModel]) -> sa.Table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vwaza_cli import clock
-from vwaza_cli.db import jobs
+from vwaza_cli.db import job_targets, jobs
 from vwaza_cli.enums import JobStatus, parse
 from vwaza_cli.errors import JobNotFound, StatusForbids
 from vwaza_cli.services.accounts import current_actor
@@ -18,7 +18,9 @@ def list_jobs(ctx: Context, status: str | None) -> list[dict[str, Any]]:
     actor = current_actor(ctx)
     wanted = None if status is None else parse(JobStatus, status, "job status")
     with ctx.tx() as session:
-        return [job_view(j) for j in jobs.list_jobs(session, owner_filter(actor), wanted)]
+        found = jobs.list_jobs(session, owner_filter(actor), wanted)
+        titles = job_targets.titles_of(session, found)
+        return [job_view(j, titles.get(j.id)) for j in found]
 
 
 def retry(ctx: Context, job_id: str | None) -> dict[str, Any]:
@@ -36,4 +38,4 @@ def retry(ctx: Context, job_id: str | None) -> dict[str, Any]:
             raise StatusForbids(f"job {job.id[:8]} is {job.status}: only FAILED jobs retry")
         jobs.retry_failed(session, owner, job.id, clock.now())
         session.refresh(job)
-        return job_view(job)
+        return job_view(job, job_targets.titles_of(session, [job]).get(job.id))

@@ -95,6 +95,11 @@ def list_releases(
         return [release_view(r, artists.get(r.artist_id)) for r in rows]
 
 
+def may_list_all(ctx: Context) -> bool:
+    """Whether the caller may list everyone's releases (`release list --all`): admins."""
+    return current_actor(ctx).is_admin
+
+
 def parse_status(status: str | None) -> ReleaseStatus | None:
     return None if status is None else parse(ReleaseStatus, status, "status")
 

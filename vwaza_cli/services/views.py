@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from vwaza_cli.clock import iso
+from vwaza_cli.db.job_targets import TargetTitles
 from vwaza_cli.db.models import Release, Track, UploadJob, User
-from vwaza_cli.enums import JobStatus
+from vwaza_cli.enums import JobStatus, JobType
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -60,11 +61,15 @@ def upload_status(job: UploadJob | None) -> str:
     return str(job.status) if job is not None else JobStatus.COMPLETED.value
 
 
-def job_view(job: UploadJob) -> dict[str, Any]:
+def job_view(job: UploadJob, titles: TargetTitles | None = None) -> dict[str, Any]:
+    """A job; with ``titles``, also what it uploads: ``target_title`` (the track's title, or
+    for a cover the release's, as a cover's target is its release) and ``release_title``."""
     return {
         "id": job.id,
         "target_id": job.target_id,
+        "target_title": target_title(job, titles),
         "release_id": job.release_id,
+        "release_title": titles.release if titles else None,
         "type": str(job.type),
         "local_path": job.local_path,
         "status": str(job.status),
@@ -79,3 +84,9 @@ def job_view(job: UploadJob) -> dict[str, Any]:
         "updated_at": iso(job.updated_at),
         "completed_at": iso(job.completed_at),
     }
+
+
+def target_title(job: UploadJob, titles: TargetTitles | None) -> str | None:
+    if titles is None:
+        return None
+    return titles.release if job.type == JobType.COVER_ART else titles.track
