@@ -1068,24 +1068,12 @@ def tmpfs_size(args: argparse.Namespace) -> int:
     return min(max(args.uploads * args.max_size * 2 + large, 64 * MIB), 2048 * MIB)
 
 
-def check_pg(server_url: str) -> None:
-    import psycopg
-
-    try:
-        with psycopg.connect(server_url.replace("+psycopg", ""), connect_timeout=5):
-            pass
-    except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SystemExit(
-            f"--pg: cannot connect ({reason}): give the URL of a PostgreSQL server on which"
-            " this user may CREATE DATABASE"
-        ) from None
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.pg:
-        check_pg(args.pg)
+        from tests.support.db import require_pg_server
+
+        require_pg_server(args.pg)
     return run(args)
 
 

@@ -140,20 +140,6 @@ def fresh_pg_database(server_url: str) -> contextlib.AbstractContextManager[str]
     return fresh(server_url, prefix="vwaza_bench")
 
 
-def check_pg(server_url: str) -> None:
-    import psycopg
-
-    try:
-        with psycopg.connect(server_url.replace("+psycopg", ""), connect_timeout=5):
-            pass
-    except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SystemExit(
-            f"--pg: cannot connect ({reason}): give the URL of a PostgreSQL server on which"
-            " this user may CREATE DATABASE"
-        ) from None
-
-
 def environment(home: Path, server: Server, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VWAZA_", "SUPABASE_"))}
     env |= {
@@ -615,7 +601,9 @@ def main(argv: list[str] | None = None) -> None:
         plain_worker(args.plain_worker)
         return
     if args.pg:
-        check_pg(args.pg)
+        from tests.support.db import require_pg_server
+
+        require_pg_server(args.pg)
     work = Path(tempfile.mkdtemp(prefix="vwaza-bench-"))
     print(f"machine: {machine()}")
     began = time.perf_counter()

@@ -85,3 +85,19 @@ def sqlite_copy(template: Path, folder: Path) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, target)
     return f"sqlite:///{target}"
+
+
+def require_pg_server(server_url: str) -> None:
+    """For a benchmark's --pg: exit with one line unless the server answers (a throw-away
+    database is created on it later)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(server_url.replace("+psycopg", ""), connect_timeout=5):
+            pass
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SystemExit(
+            f"--pg: cannot connect ({reason}): give the URL of a PostgreSQL server on which"
+            " this user may CREATE DATABASE"
+        ) from None
