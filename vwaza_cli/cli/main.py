@@ -19,6 +19,7 @@ from vwaza_cli.cli import (
     jobs,
     release,
     review,
+    serve,
     track,
 )
 from vwaza_cli.cli.options import json_mode
@@ -119,6 +120,7 @@ app.add_typer(review.app, name="review")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(daemon.app, name="daemon")
+app.command("serve")(serve.serve)
 
 
 def run() -> None:

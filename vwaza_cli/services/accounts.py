@@ -87,18 +87,26 @@ def register(ctx: Context, email: str, artist_name: str, password: str) -> dict[
 
 def login(ctx: Context, email: str, password: str) -> dict[str, Any]:
     """Check the password, open a session, save it locally. Same error for every failure."""
-    rounds = ctx.settings.bcrypt_rounds
     session_file.private_folder(ctx.settings)  # refused before anything changes in the store
     replaced = session_file.token_to_replace(ctx.settings)
+    result = open_session(ctx, email, password, replaced)
+    session_file.save_token(ctx.settings, result["token"], result["user"]["email"])
+    return result
+
+
+def open_session(
+    ctx: Context, email: str, password: str, replaced: str | None = None
+) -> dict[str, Any]:
+    """Check the password and open a session, saving nothing on this machine (`vwaza serve`
+    hands the token back to the client that logged in). Same error for every failure."""
+    rounds = ctx.settings.bcrypt_rounds
     with ctx.tx() as session:
         user = users.find_user_by_email(session, email)
         if not passwords.verify_password(password, user.password_hash if user else None, rounds):
             raise WrongCredentials("wrong email or password")
         assert user is not None
         token, expires = _open_session(ctx, session, user.id, replaced)
-        view = user_view(user)
-    session_file.save_token(ctx.settings, token, view["email"])
-    return {"token": token, "user": view, "expires_at": clock.iso(expires)}
+        return {"token": token, "user": user_view(user), "expires_at": clock.iso(expires)}
 
 
 def _open_session(

@@ -1,0 +1,53 @@
+"""`vwaza release` over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from vwaza_cli.server.deps import Caller, with_daemon_warning
+from vwaza_cli.server.routes import ERRORS, Json, JsonList
+from vwaza_cli.server.schemas import ReleaseCreate, ReleaseEdit
+from vwaza_cli.services import releases
+
+router = APIRouter(prefix="/releases", tags=["releases"], responses=ERRORS)
+MAX_PAGE = 1_000_000  # far past any catalog; keeps the offset a number every engine holds
+
+
+@router.post("", status_code=201)
+def create(body: ReleaseCreate, ctx: Caller) -> Json:
+    return releases.create_release(ctx, body.title, body.genre)
+
+
+@router.get("")
+def list_(
+    ctx: Caller,
+    status: str | None = None,
+    all_: Annotated[bool, Query(alias="all")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+) -> JsonList:
+    """Your releases, newest first; `all=true` everyone's (admins)."""
+    return releases.list_releases(ctx, status, all_, limit, (page - 1) * limit)
+
+
+@router.get("/{release_id}")
+def show(release_id: str, ctx: Caller) -> Json:
+    return releases.show_release(ctx, release_id)
+
+
+@router.patch("/{release_id}")
+def edit(release_id: str, body: ReleaseEdit, ctx: Caller) -> Json:
+    return releases.edit_release(ctx, release_id, body.title, body.genre)
+
+
+@router.delete("/{release_id}")
+def delete(release_id: str, ctx: Caller) -> Json:
+    return releases.delete_release(ctx, release_id)
+
+
+@router.post("/{release_id}/submit")
+def submit(release_id: str, ctx: Caller) -> Json:
+    """DRAFT/REJECTED -> PROCESSING, on to PENDING_REVIEW once every file is uploaded."""
+    return with_daemon_warning(ctx, releases.submit(ctx, release_id))

@@ -1,0 +1,97 @@
+"""The request bodies: the command line's options as JSON fields, under the same names.
+
+Only the shape is checked here (a field missing, mistyped or unknown is a usage error, 400,
+as a bad command line is exit 2); every value is checked by the services, in their words.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _encodable(value: str) -> str:
+    """JSON may carry lone surrogates (``"\\ud800"``), which no text of ours can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode text (a lone surrogate)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Register(Body):
+    email: Text
+    artist_name: Text
+    password: Text
+
+
+class Login(Body):
+    email: Text
+    password: Text
+
+
+class PasswordChange(Body):
+    old_password: Text
+    new_password: Text
+
+
+class ResetRequest(Body):
+    email: Text
+
+
+class Reset(Body):
+    token: Text
+    password: Text
+
+
+class UserCreate(Body):
+    email: Text
+    role: Text = "ARTIST"
+    artist_name: Text | None = None
+    password: Text
+
+
+class ReleaseCreate(Body):
+    title: Text
+    genre: Text
+
+
+class ReleaseEdit(Body):
+    title: Text | None = None
+    genre: Text | None = None
+
+
+class TrackEdit(Body):
+    title: Text | None = None
+    isrc: Text | None = None
+
+
+class TrackMove(Body):
+    to: int
+
+
+class Reject(Body):
+    reason: Text
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="The exit code's name: not_found, permission, conflict, ...")
+    message: str
+    problems: list[dict[str, Any]] | None = None
+    lines: list[str] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: str

@@ -1,0 +1,75 @@
+"""What every request passes before a route: plain http only from loopback, and a bounded
+body. Plain ASGI middleware, so that a refused request is answered before its body is read."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vwaza_cli.errors import PermissionDenied, VwazaError
+from vwaza_cli.server.config import MAX_JSON_BYTES, is_loopback
+from vwaza_cli.server.errors import BodyTooLarge, error_body, headers_for, status_for
+
+PLAIN_HTTP = (
+    "plain http is refused from other machines: the session token would cross the network "
+    "in clear; use https (vwaza serve behind a TLS-terminating proxy, with "
+    "VWAZA_SERVER_TRUST_PROXY set)"
+)
+
+
+class Refuse(Exception):
+    """Raised inside ``receive`` when the body grows past the limit."""
+
+
+class TransportGuard:
+    def __init__(self, app: ASGIApp, max_body: int = MAX_JSON_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await answer(send, refusal)
+            return
+        await self.app(scope, self._bounded(receive), send)
+
+    def _refusal(self, scope: Scope) -> VwazaError | None:
+        client = scope.get("client")
+        if scope.get("scheme") != "https" and not is_loopback(client[0] if client else None):
+            return PermissionDenied(PLAIN_HTTP)
+        length = dict(scope.get("headers", ())).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            return BodyTooLarge(self._too_large())
+        return None
+
+    def _bounded(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                raise BodyTooLarge(self._too_large())
+            return message
+
+        return bounded
+
+    def _too_large(self) -> str:
+        return f"the request body is over {self.max_body // 1024} KiB: send less"
+
+
+async def answer(send: Send, exc: VwazaError) -> None:
+    body = json.dumps(error_body(exc), ensure_ascii=False).encode("utf-8")
+    headers: list[tuple[bytes, bytes]] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+    ]
+    extra = headers_for(exc).items()
+    headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra]
+    await send({"type": "http.response.start", "status": status_for(exc), "headers": headers})
+    await send({"type": "http.response.body", "body": body})
