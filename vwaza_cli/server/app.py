@@ -90,7 +90,10 @@ def describe_validation(exc: RequestValidationError) -> str:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    """Starlette's own answers (no such route, method not allowed) as the error object."""
+    """Starlette's own answers (no such route, method not allowed) as the error object; a
+    body refused while FastAPI read it (too large) as that refusal."""
+    if isinstance(exc.__cause__, VwazaError):
+        return answer(exc.__cause__)
     if exc.status_code == 404:
         error: VwazaError = RequestRefused(f"no such operation: {request.url.path}")
         return JSONResponse(error_body(error), status_code=404)

@@ -3,7 +3,11 @@ every log line (the request log too) on stderr."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +49,21 @@ def log_to_stderr() -> dict[str, Any]:
     for formatter in config["formatters"].values():
         formatter["use_colors"] = False
     return config
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, stopping on SIGTERM or SIGINT as it does (in-flight requests
+    finish) but then exiting 0, as `vwaza-daemon` does, instead of dying of the signal."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
