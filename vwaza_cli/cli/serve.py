@@ -28,13 +28,11 @@ def serve(
 
     Example: vwaza serve --host 127.0.0.1 --port 8787
     """
-    import uvicorn
-
     from vwaza_cli.cli import clicks
     from vwaza_cli.server.app import create_app
-    from vwaza_cli.server.run import uvicorn_config
+    from vwaza_cli.server.run import Server, uvicorn_config
 
     if (tls_cert is None) != (tls_key is None):
         raise clicks.UsageError("give both --tls-cert and --tls-key, or neither")
     tls = (tls_cert, tls_key) if tls_cert is not None and tls_key is not None else None
-    uvicorn.Server(uvicorn_config(create_app(), host, port, tls)).run()
+    Server(uvicorn_config(create_app(), host, port, tls)).run()
