@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from vwaza_cli import __version__
 from vwaza_cli.errors import VwazaError
+from vwaza_cli.server import uploads
 from vwaza_cli.server.config import ServerSettings, load_server_settings
 from vwaza_cli.server.deps import anonymous
 from vwaza_cli.server.errors import (
@@ -44,6 +45,7 @@ def create_app(
     app.state.settings = settings or load_settings()
     app.state.server_settings = server_settings or load_server_settings()
     app.state.login_limiter = LoginLimiter()
+    uploads.forget_leftovers(app.state.settings)
     app.add_middleware(TransportGuard)
     _handle_errors(app)
     app.get(f"{API}/health", tags=["health"], responses={503: ERRORS[503]})(health)

@@ -4,12 +4,17 @@ body. Plain ASGI middleware, so that a refused request is answered before its bo
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vwaza_cli.errors import PermissionDenied, VwazaError
 from vwaza_cli.server.config import MAX_JSON_BYTES, is_loopback
 from vwaza_cli.server.errors import BodyTooLarge, error_body, headers_for, status_for
+from vwaza_cli.services.uploads import AUDIO
+
+# Bodies that are files, and the most each may be (the service's own limit for the kind).
+FILE_BODIES = ((re.compile(r"/api/v1/releases/[^/]+/tracks"), AUDIO.max_bytes),)
 
 PLAIN_HTTP = (
     "plain http is refused from other machines: the session token would cross the network "
@@ -23,9 +28,8 @@ class Refuse(Exception):
 
 
 class TransportGuard:
-    def __init__(self, app: ASGIApp, max_body: int = MAX_JSON_BYTES) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,32 +39,45 @@ class TransportGuard:
         if refusal is not None:
             await answer(send, refusal)
             return
-        await self.app(scope, self._bounded(receive), send)
+        await self.app(scope, _bounded(receive, body_limit(scope)), send)
 
     def _refusal(self, scope: Scope) -> VwazaError | None:
         client = scope.get("client")
         if scope.get("scheme") != "https" and not is_loopback(client[0] if client else None):
             return PermissionDenied(PLAIN_HTTP)
         length = dict(scope.get("headers", ())).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            return BodyTooLarge(self._too_large())
+        limit = body_limit(scope)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return BodyTooLarge(_too_large(limit))
         return None
 
-    def _bounded(self, receive: Receive) -> Receive:
-        seen = 0
 
-        async def bounded() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_body:
-                raise BodyTooLarge(self._too_large())
-            return message
+def body_limit(scope: Scope) -> int:
+    if scope.get("method") == "POST":
+        for path, limit in FILE_BODIES:
+            if path.fullmatch(scope.get("path", "")):
+                return limit
+    return MAX_JSON_BYTES
 
-        return bounded
 
-    def _too_large(self) -> str:
-        return f"the request body is over {self.max_body // 1024} KiB: send less"
+def _bounded(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            raise BodyTooLarge(_too_large(limit))
+        return message
+
+    return bounded
+
+
+def _too_large(limit: int) -> str:
+    if limit >= 1024**3:
+        return f"the request body is over {limit // 1024**3} GiB: send less"
+    return f"the request body is over {limit // 1024} KiB: send less"
 
 
 async def answer(send: Send, exc: VwazaError) -> None:

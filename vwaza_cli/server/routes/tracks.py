@@ -1,15 +1,48 @@
-"""`vwaza track` over HTTP (the file upload of `track add` comes with the client)."""
+"""`vwaza track` over HTTP; `track add` streams the file in the request body."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from vwaza_cli.server.deps import Caller
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from vwaza_cli.server import uploads
+from vwaza_cli.server.deps import Caller, with_daemon_warning
 from vwaza_cli.server.routes import ERRORS, Json, JsonList
 from vwaza_cli.server.schemas import TrackEdit, TrackMove
 from vwaza_cli.services import tracks
 
 router = APIRouter(tags=["tracks"], responses=ERRORS)
+AUDIO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post("/releases/{release_id}/tracks", status_code=201, openapi_extra=AUDIO_BODY)
+async def add(
+    release_id: str,
+    request: Request,
+    ctx: Caller,
+    filename: Annotated[str, Query(description="The file's name (the default title).")],
+    title: str | None = None,
+    order: int | None = None,
+    isrc: str | None = None,
+) -> Json:
+    """`track add`: the audio file is the body, written to disk as it arrives; then the same
+    checks as on one machine (decode-through), staged and queued before the answer."""
+    with uploads.received(ctx.settings, filename) as target:
+        await uploads.write_body(target, request.stream())
+        track = await run_in_threadpool(
+            uploads.as_sent,
+            lambda: tracks.add_track(ctx, release_id, target, title, order, isrc),
+            target,
+            filename,
+        )
+    return await run_in_threadpool(with_daemon_warning, ctx, track)
 
 
 @router.get("/releases/{release_id}/tracks")
