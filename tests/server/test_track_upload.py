@@ -77,3 +77,29 @@ def test_a_file_name_with_folders_keeps_only_its_name(team: Team, media: Media) 
         )
     assert response.status_code == 201, response.text
     assert response.json()["title"] == "Evil Song"
+
+
+def test_a_sent_cover_is_staged_and_queued(team: Team, media: Media, env: Path) -> None:
+    release_id = _release(team.ada)
+    path = media.cover("art.jpg")
+    with path.open("rb") as body:
+        response = team.ada.request(
+            "PUT", f"/releases/{release_id}/cover", params={"filename": path.name}, content=body
+        )
+    assert response.status_code == 200, response.text
+    release = response.json()
+    assert Path(release["cover_art"]).is_relative_to(env / "data" / "spool")
+    assert release["upload_job_id"] in {j["id"] for j in team.ada.ok("GET", "/jobs")}
+
+
+def test_a_cover_that_is_not_an_image_is_refused(team: Team, media: Media, env: Path) -> None:
+    release_id = _release(team.ada)
+    path = media.junk("art.jpg")
+    with path.open("rb") as body:
+        refused = team.ada.request(
+            "PUT", f"/releases/{release_id}/cover", params={"filename": path.name}, content=body
+        )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["message"].startswith("art.jpg: ")
+    assert team.ada.ok("GET", f"/releases/{release_id}")["cover_art"] is None
+    assert spool_files(env) == []

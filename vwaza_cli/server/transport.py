@@ -11,10 +11,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vwaza_cli.errors import PermissionDenied, VwazaError
 from vwaza_cli.server.config import MAX_JSON_BYTES, is_loopback
 from vwaza_cli.server.errors import BodyTooLarge, error_body, headers_for, status_for
-from vwaza_cli.services.uploads import AUDIO
+from vwaza_cli.services.uploads import AUDIO, IMAGE
 
 # Bodies that are files, and the most each may be (the service's own limit for the kind).
-FILE_BODIES = ((re.compile(r"/api/v1/releases/[^/]+/tracks"), AUDIO.max_bytes),)
+FILE_BODIES = (
+    ("POST", re.compile(r"/api/v1/releases/[^/]+/tracks"), AUDIO.max_bytes),
+    ("PUT", re.compile(r"/api/v1/releases/[^/]+/cover"), IMAGE.max_bytes),
+)
 
 PLAIN_HTTP = (
     "plain http is refused from other machines: the session token would cross the network "
@@ -53,10 +56,9 @@ class TransportGuard:
 
 
 def body_limit(scope: Scope) -> int:
-    if scope.get("method") == "POST":
-        for path, limit in FILE_BODIES:
-            if path.fullmatch(scope.get("path", "")):
-                return limit
+    for method, path, limit in FILE_BODIES:
+        if scope.get("method") == method and path.fullmatch(scope.get("path", "")):
+            return limit
     return MAX_JSON_BYTES
 
 

@@ -18,6 +18,12 @@ from vwaza_cli.settings import Settings, ensure_private_dir
 
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 MAX_NAME_BYTES = 255
+FILE_BODY = {  # the OpenAPI request body of an operation whose body is a file
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 Result = TypeVar("Result")
 
 

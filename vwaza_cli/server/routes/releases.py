@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
+from vwaza_cli.server import uploads
 from vwaza_cli.server.deps import Caller, with_daemon_warning
 from vwaza_cli.server.routes import ERRORS, Json, JsonList
 from vwaza_cli.server.schemas import ReleaseCreate, ReleaseEdit
@@ -51,3 +53,19 @@ def delete(release_id: str, ctx: Caller) -> Json:
 def submit(release_id: str, ctx: Caller) -> Json:
     """DRAFT/REJECTED -> PROCESSING, on to PENDING_REVIEW once every file is uploaded."""
     return with_daemon_warning(ctx, releases.submit(ctx, release_id))
+
+
+@router.put("/{release_id}/cover", openapi_extra=uploads.FILE_BODY)
+async def cover(
+    release_id: str,
+    request: Request,
+    ctx: Caller,
+    filename: Annotated[str, Query(description="The image file's name.")],
+) -> Json:
+    """`release cover`: the image is the body; checked, staged and queued before the answer."""
+    with uploads.received(ctx.settings, filename) as target:
+        await uploads.write_body(target, request.stream())
+        release = await run_in_threadpool(
+            uploads.as_sent, lambda: releases.set_cover(ctx, release_id, target), target, filename
+        )
+    return await run_in_threadpool(with_daemon_warning, ctx, release)

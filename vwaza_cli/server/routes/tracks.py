@@ -14,15 +14,9 @@ from vwaza_cli.server.schemas import TrackEdit, TrackMove
 from vwaza_cli.services import tracks
 
 router = APIRouter(tags=["tracks"], responses=ERRORS)
-AUDIO_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
 
 
-@router.post("/releases/{release_id}/tracks", status_code=201, openapi_extra=AUDIO_BODY)
+@router.post("/releases/{release_id}/tracks", status_code=201, openapi_extra=uploads.FILE_BODY)
 async def add(
     release_id: str,
     request: Request,
