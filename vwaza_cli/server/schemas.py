@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from vwaza_cli.enums import Role
+
 
 def _encodable(value: str) -> str:
     """JSON may carry lone surrogates (``"\\ud800"``), which no text of ours can hold."""
@@ -54,7 +56,7 @@ class Reset(Body):
 
 class UserCreate(Body):
     email: Text
-    role: Text = "ARTIST"
+    role: Text = Role.ARTIST.value
     artist_name: Text | None = None
     password: Text
 
