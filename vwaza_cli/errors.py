@@ -55,6 +55,12 @@ class Unavailable(VwazaError):
     kind = "unavailable"
 
 
+class BadUsage(VwazaError):
+    """A setting or command line this tool cannot take (exit 2, as Click's own)."""
+
+    kind = "usage"
+
+
 # --- named conditions -------------------------------------------------------
 
 
@@ -135,6 +141,14 @@ class InvalidCatalog(InvalidInput):
 
 class StoreUnavailable(Unavailable):
     pass
+
+
+class UnsupportedStoreUrl(BadUsage):
+    pass
+
+
+class StoreDatabaseMissing(StoreUnavailable):
+    """The PostgreSQL server answers but has no such database: create it (no retry helps)."""
 
 
 class StoreNotMigrated(Unavailable):

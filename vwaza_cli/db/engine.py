@@ -13,7 +13,12 @@ from sqlalchemy import event
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
-from vwaza_cli.errors import InvalidInput, StoreFull, StoreUnavailable
+from vwaza_cli.errors import (
+    StoreDatabaseMissing,
+    StoreFull,
+    StoreUnavailable,
+    UnsupportedStoreUrl,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -24,6 +29,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_FULL = 13  # "database or disk is full"
 SQLITE_IOERR = 10  # the primary code of every I/O error (SHMSIZE: no room for the -shm file)
 PG_DISK_FULL = "53100"
+PG_NO_SUCH_DATABASE = "3D000"  # invalid_catalog_name
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+URL_HINT = "give sqlite:///PATH or postgresql://USER@HOST/DB"
 NEARLY_FULL_BYTES = 1024 * 1024  # an I/O error on a disk with less room than this is "full"
 
 
@@ -61,8 +69,25 @@ def get_engine(url: str) -> Engine:
     """One engine (and pool) per store URL for the life of the process."""
     engine = _ENGINES.get(url)
     if engine is None:
+        check_store_url(url)
         engine = _ENGINES[url] = _create_engine(_normalise_url(url))
     return engine
+
+
+def check_store_url(url: str) -> None:
+    """Only SQLite and PostgreSQL stores: anything else is a setting this tool cannot take
+    (exit 2), said before any driver is looked for."""
+    try:
+        backend = sa.engine.make_url(_normalise_url(url)).get_backend_name()
+    except ArgumentError:
+        raise UnsupportedStoreUrl(
+            f"VWAZA_DATABASE_URL is not a database URL: {URL_HINT}"
+        ) from None
+    if backend not in SUPPORTED_BACKENDS:
+        raise UnsupportedStoreUrl(
+            f"VWAZA_DATABASE_URL names {backend}, which this tool does not support: "
+            f"the store is SQLite or PostgreSQL ({URL_HINT})"
+        )
 
 
 def dispose_engines() -> None:
@@ -87,9 +112,8 @@ def _create_engine(url: str) -> Engine:
             url, pool_pre_ping=True, hide_parameters=True, connect_args={"connect_timeout": 10}
         )
     except (ArgumentError, NoSuchModuleError):
-        raise InvalidInput(
-            "VWAZA_DATABASE_URL is not a database URL this tool can use: "
-            "give sqlite:///PATH or postgresql://USER@HOST/DB"
+        raise UnsupportedStoreUrl(
+            f"VWAZA_DATABASE_URL is not a database URL this tool can use: {URL_HINT}"
         ) from None
 
 
@@ -133,7 +157,26 @@ def transaction(url: str) -> Iterator[Session]:
         full = _full_store_message(url, exc.orig)
         if full is not None:
             raise StoreFull(full) from exc
+        if _database_missing(exc.orig):
+            raise StoreDatabaseMissing(_missing_database_message(url)) from exc
         raise StoreUnavailable(_describe_operational_error(url, exc)) from exc
+
+
+def _database_missing(orig: BaseException | None) -> bool:
+    """PostgreSQL answered, but the database of the URL does not exist there."""
+    if getattr(orig, "sqlstate", None) == PG_NO_SUCH_DATABASE:
+        return True
+    # psycopg reports a refused connection's cause in its message only (no sqlstate).
+    return orig is not None and "does not exist" in str(orig) and 'database "' in str(orig)
+
+
+def _missing_database_message(url: str) -> str:
+    parts = sa.engine.make_url(_normalise_url(url))
+    return (
+        f"the store's database {parts.database!r} does not exist on {parts.host or 'localhost'}"
+        f": create it (e.g. `createdb -h {parts.host or 'localhost'} {parts.database}`), "
+        "then run `vwaza init`; or fix VWAZA_DATABASE_URL"
+    )
 
 
 def _full_store_message(url: str, orig: BaseException | None) -> str | None:

@@ -224,6 +224,13 @@ def delete_user(ctx: Context, email: str) -> dict[str, Any]:
     return {**view, "deleted": True, "staged_files_removed": len(staged)}
 
 
+def check_first_admin(email: str, password: str) -> None:
+    """What `init --admin-email` is given, checked before the store is created or migrated,
+    so that a bad email or password leaves nothing behind."""
+    normalise_email(email)
+    passwords.check_new_password(password)
+
+
 def create_first_admin(ctx: Context, email: str, password: str) -> dict[str, Any]:
     """`vwaza init --admin-email`: the *first* admin, only on a store with no user at all
     (anyone who can run init could otherwise make themselves admin of a store in use).

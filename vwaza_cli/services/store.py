@@ -33,7 +33,11 @@ def current(ctx: Context) -> dict[str, Any]:
 
 
 def init(ctx: Context, admin_email: str | None, admin_password: str | None) -> dict[str, Any]:
-    """Create or upgrade the store; optionally create the first admin (idempotent)."""
+    """Create or upgrade the store; optionally create the first admin (idempotent). The
+    admin's email and password are checked first: a bad one creates nothing."""
+    if admin_email:
+        assert admin_password is not None
+        accounts.check_first_admin(admin_email, admin_password)
     result = upgrade(ctx)
     result["admin"] = None
     if admin_email:
