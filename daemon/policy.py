@@ -53,8 +53,13 @@ class RetryPolicy:
         """The verdict on ``job``'s attempt that failed with ``exc``; the budget is the
         failures since the job was last queued, this one included."""
         failures = job.failures_since_queued + 1
-        retry_at = self.next_attempt(failures, now) if is_transient(exc) else None
-        return Verdict(describe(exc), retry_at)
+        cause = describe(exc)
+        if not is_transient(exc):
+            return Verdict(cause, None)
+        retry_at = self.next_attempt(failures, now)
+        if retry_at is None:  # first, so that cutting a long cause to the column keeps it
+            return Verdict(f"gave up after {failures} failed attempts: {cause}", None)
+        return Verdict(cause, retry_at)
 
     def delay(self, failures: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after the ``failures``-th failure (1 = first)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from daemon.policy import RetryPolicy, Verdict
@@ -153,7 +153,8 @@ class Uploader:
         log.info("%s was deleted while uploading: removed %s", job.id, job.object_key)
 
     def _failed(self, job: UploadJob, exc: BaseException) -> None:
-        verdict = self.policy.decide(exc, job, clock.now())
+        now = clock.now()
+        verdict = self.policy.decide(exc, job, now)
         try:
             recorded = queue.fail(self.ctx, job, self.owner, verdict.error, verdict.retry_at)
         except VwazaError as unrecorded:
@@ -163,7 +164,7 @@ class Uploader:
                 unrecorded.message,
             )
             return
-        _log_failure(job, verdict, recorded)
+        _log_failure(job, verdict, recorded, now)
 
 
 def _log_claimed(job: UploadJob) -> None:
@@ -171,14 +172,14 @@ def _log_claimed(job: UploadJob) -> None:
     log.info("claimed %s %s (%d bytes, attempt %d)", job.type, job.id, job.size, attempt)
 
 
-def _log_failure(job: UploadJob, verdict: Verdict, recorded: bool) -> None:
+def _log_failure(job: UploadJob, verdict: Verdict, recorded: bool, decided: datetime) -> None:
     failures = job.retry_count + 1  # in the job's whole life, this one included
     if not recorded:
         log.warning("lease on %s lost before its failure was recorded", job.id)
     elif verdict.retry_at is None:
-        log.error("FAILED %s after %d attempt(s): %s (file kept)", job.id, failures, verdict.error)
+        log.error("FAILED %s (failure %d): %s (file kept)", job.id, failures, verdict.error)
     else:
-        wait = (verdict.retry_at - clock.now()).total_seconds()
+        wait = (verdict.retry_at - decided).total_seconds()  # the delay drawn, never < 0
         log.warning("retry %s in %.1fs (failure %d): %s", job.id, wait, failures, verdict.error)
 
 

@@ -129,3 +129,15 @@ def test_the_closed_gate_names_the_refusal_and_forgets_it_once_open() -> None:
         "storage refuses the daemon, nothing was sent: storage refused the key: set SUPABASE_KEY"
     )
     assert (gate.is_open, gate.refusal) == (True, None)
+
+
+def test_giving_up_says_so_before_the_cause() -> None:
+    verdict = POLICY.decide(
+        TransientStorageError("503 from storage"), _job(failures_since_queued=2), clock.now()
+    )
+    assert verdict.error == "gave up after 3 failed attempts: 503 from storage"
+
+
+def test_a_retried_failure_keeps_its_cause_as_it_is() -> None:
+    verdict = POLICY.decide(TransientStorageError("503 from storage"), _job(), clock.now())
+    assert verdict.error == "503 from storage"

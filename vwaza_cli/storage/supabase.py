@@ -464,7 +464,7 @@ class SupabaseStore:
             raise self._refusal(action, _failure_of(exc), key, content_type) from exc
         except httpx.TransportError as exc:
             raise TransientStorageError(
-                f"{action}: storage at {self.url} did not answer ({_describe(exc)}); will retry"
+                f"{action}: storage at {self.url} did not answer ({_describe(exc)})"
             ) from exc
         except (
             httpx.HTTPError,
@@ -488,8 +488,7 @@ class SupabaseStore:
     ) -> StorageError:
         if failure.transient:
             return TransientStorageError(
-                f"{action}: storage answered {failure.status} {failure.code}"
-                f" ({failure.message}); will retry"
+                f"{action}: storage answered {failure.status} {failure.code} ({failure.message})"
             )
         return PermanentStorageError(self._permanent_message(action, failure, key, content_type))
 
