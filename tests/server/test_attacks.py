@@ -67,7 +67,7 @@ def test_an_artist_cannot_read_or_change_another_artists_release(team: Team) -> 
 def test_an_artist_sees_only_their_own_jobs_and_queue(team: Team) -> None:
     assert team.bo.ok("GET", "/jobs") == []
     status = team.bo.ok("GET", "/daemon/status")
-    assert set(status) == {"alive", "daemons", "queue", "last_errors"}
+    assert set(status) == {"alive", "daemons", "earlier_daemons", "queue", "last_errors"}
 
 
 def test_an_artist_cannot_create_an_admin(team: Team) -> None:

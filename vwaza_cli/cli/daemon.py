@@ -16,13 +16,16 @@ app = typer.Typer(help="The upload daemon (run it with `vwaza-daemon`).", no_arg
 def _render(status: dict[str, Any]) -> None:
     alive = "[green]yes[/]" if status["alive"] else "[red]no[/]: start `vwaza-daemon`"
     queue = ", ".join(f"{n} {s}" for s, n in status["queue"].items())
-    output.fields([("daemon alive", alive), ("queue", queue)])
+    summary = [("daemon alive", alive), ("queue", queue), ("last errors", _errors(status))]
+    if status["earlier_daemons"]:
+        summary.append(("earlier", f"{status['earlier_daemons']} more daemon(s) in the last day"))
+    output.fields(summary)
     if status["daemons"]:
         rows = [
             [
                 output.escape(d["machine_id"]),
                 str(d["pid"]),
-                f"{d['age_seconds']:.0f}s ago",
+                _ago(d["age_seconds"]),
                 str(d["in_flight"]),
                 "yes" if d["alive"] else "no",
             ]
@@ -31,6 +34,19 @@ def _render(status: dict[str, Any]) -> None:
         output.table(["machine", "pid", "last heartbeat", "uploading", "alive"], rows)
     if status["last_errors"]:
         output.jobs_table(status["last_errors"])
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s ago"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.0f} h ago"
+
+
+def _errors(status: dict[str, Any]) -> str:
+    shown = len(status["last_errors"])
+    return f"{shown}, newest first (below)" if shown else "none"
 
 
 @app.command()

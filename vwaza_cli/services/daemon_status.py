@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from vwaza_cli import clock
-from vwaza_cli.db import heartbeats, job_counts, jobs
+from vwaza_cli.db import heartbeats, job_counts, job_targets, jobs
 from vwaza_cli.db.models import DaemonHeartbeat
 from vwaza_cli.services.accounts import current_actor
 from vwaza_cli.services.context import Context
@@ -16,6 +16,7 @@ from vwaza_cli.services.views import job_view
 
 HEARTBEAT_SECONDS = 5.0
 ALIVE_WITHIN = timedelta(seconds=HEARTBEAT_SECONDS * 4)
+EARLIER = timedelta(days=1)  # daemons gone since are counted in `daemon status`
 FORGET_AFTER = timedelta(days=7)  # heartbeats of daemons long gone
 
 
@@ -42,16 +43,27 @@ def status(ctx: Context) -> dict[str, Any]:
     owner = owner_filter(actor)
     moment = clock.now()
     with ctx.tx() as session:
-        beats = heartbeats.recent(session, moment - timedelta(days=1))
-        daemons = [_daemon_view(b, moment) for b in beats]
+        seen = [_daemon_view(b, moment) for b in heartbeats.recent(session, moment - EARLIER)]
+        daemons = shown_daemons(seen)
         if owner is not None:
             _only_own_uploads(daemons, job_counts.uploading_by_daemon(session, owner))
+        errors = jobs.latest_errors(session, owner)
+        titles = job_targets.titles_of(session, errors)
         return {
             "alive": any(d["alive"] for d in daemons),
             "daemons": daemons,
+            "earlier_daemons": len(seen) - len(daemons),
             "queue": job_counts.count_by_status(session, owner),
-            "last_errors": [job_view(j) for j in jobs.latest_errors(session, owner)],
+            "last_errors": [job_view(j, titles.get(j.id)) for j in errors],
         }
+
+
+def shown_daemons(seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The daemons alive now (the rule of the no-daemon warning); when none is, only the
+    last one seen, to say when uploads last ran. Each `--once` run is a daemon of its own:
+    the others are only counted."""
+    alive = [d for d in seen if d["alive"]]
+    return alive or seen[:1]
 
 
 def _only_own_uploads(daemons: list[dict[str, Any]], uploading: dict[str, int]) -> None:
