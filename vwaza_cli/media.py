@@ -22,7 +22,7 @@ import os
 import stat
 import struct
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ COVER_MIN_SIDE = 1000
 COVER_ASKED_SIDE = 3000
 COVER_MAX_BYTES = 20_000_000
 DECODE_BLOCK_FRAMES = 65_536
+AV_FRAMES_A_TICK = 64  # decoded frames between two looks at how far FFmpeg has read
 ACCEPTED_AUDIO = "WAV, FLAC, AIFF, M4A (AAC or ALAC), MP3, Ogg Vorbis, Opus"
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -136,6 +137,32 @@ _OTHER_FORMAT_LABELS = {
 }
 
 
+OnBytes = Callable[[int], None]  # bytes of the file done since the last call
+
+
+class _ReadProgress:
+    """How far a decoder has read into the file, said as byte counts: called after each
+    block decoded, and once at the end with the rest, so that the counts sum to the size."""
+
+    def __init__(self, fd: int, size: int, on_bytes: OnBytes | None) -> None:
+        self.fd, self.size, self.on_bytes = fd, size, on_bytes
+        self.reported = 0
+
+    def tick(self) -> None:
+        if self.on_bytes is not None:
+            self._report_up_to(os.lseek(self.fd, 0, os.SEEK_CUR))
+
+    def finish(self) -> None:
+        if self.on_bytes is not None:
+            self._report_up_to(self.size)
+
+    def _report_up_to(self, position: int) -> None:
+        position = min(position, self.size)
+        if position > self.reported and self.on_bytes is not None:
+            self.on_bytes(position - self.reported)
+            self.reported = position
+
+
 class _Unusable(Exception):
     """A reason to refuse, raised below the public functions, which add the file's name."""
 
@@ -207,16 +234,19 @@ def _open_error_reason(exc: OSError) -> str:
 # --- audio ------------------------------------------------------------------------------------
 
 
-def inspect_audio(path: Path) -> AudioInfo:
-    """Identify the audio in ``path`` by content, decode it through, and describe it.
+def inspect_audio(path: Path, on_bytes: OnBytes | None = None) -> AudioInfo:
+    """Identify the audio in ``path`` by content, decode it through, and describe it;
+    ``on_bytes`` is told how many bytes each step of the decoding got through.
 
     Raises InvalidMedia("<name>: <reason>") for anything the media rules refuse.
     """
     try:
-        with _open_media(path) as (handle, _size):
+        with _open_media(path) as (handle, size):
             probe = _probe_audio(handle)
-            decoded = _decode(handle, probe)
+            progress = _ReadProgress(handle.fileno(), size, on_bytes)
+            decoded = _decode(handle, probe, progress.tick)
         _check_length(probe, decoded)
+        progress.finish()
     except _Unusable as exc:
         raise _refuse(path, str(exc)) from None
     return _audio_info(probe, decoded)
@@ -345,15 +375,17 @@ def _check_ogg_end(handle: IO[bytes], serial: int) -> None:
         raise _Unusable("truncated: the Ogg stream has no end-of-stream page")
 
 
-def _decode(handle: IO[bytes], probe: _Probe) -> _Decoded:
+def _decode(handle: IO[bytes], probe: _Probe, tick: Callable[[], None]) -> _Decoded:
     header = probe.header_seconds
     limit = None if header is None else header + (probe.fmt.slack or 0.01)
     if probe.fmt.decoder == "soundfile":
-        return _decode_with_soundfile(handle, probe.fmt, limit)
-    return _decode_with_av(handle, probe.fmt, limit)
+        return _decode_with_soundfile(handle, probe.fmt, limit, tick)
+    return _decode_with_av(handle, probe.fmt, limit, tick)
 
 
-def _decode_with_soundfile(handle: IO[bytes], fmt: _AudioFormat, limit: float | None) -> _Decoded:
+def _decode_with_soundfile(
+    handle: IO[bytes], fmt: _AudioFormat, limit: float | None, tick: Callable[[], None]
+) -> _Decoded:
     import soundfile
 
     # libsndfile reads the descriptor itself: through the file object it would call back
@@ -363,7 +395,7 @@ def _decode_with_soundfile(handle: IO[bytes], fmt: _AudioFormat, limit: float | 
     try:
         with soundfile.SoundFile(fd, closefd=False) as sound:
             _check_soundfile_encoding(fmt, sound.format, sound.subtype)
-            frames = _count_soundfile_frames(sound, limit)
+            frames = _count_soundfile_frames(sound, limit, tick)
             return _Decoded(frames / sound.samplerate, sound.samplerate, sound.channels)
     except soundfile.LibsndfileError as exc:
         raise _Unusable(_damaged(exc.error_string)) from None
@@ -378,7 +410,7 @@ def _check_soundfile_encoding(fmt: _AudioFormat, container: str, subtype: str) -
         raise _Unusable(f"{fmt.name.upper()} holding {subtype} audio; only PCM is accepted")
 
 
-def _count_soundfile_frames(sound: Any, limit: float | None) -> int:
+def _count_soundfile_frames(sound: Any, limit: float | None, tick: Callable[[], None]) -> int:
     """Decode block by block into one reused buffer, so memory stays flat."""
     import numpy
 
@@ -388,19 +420,22 @@ def _count_soundfile_frames(sound: Any, limit: float | None) -> int:
     while frames <= max_frames:
         read = len(sound.read(DECODE_BLOCK_FRAMES, dtype="int32", out=buffer))
         frames += read
+        tick()
         if read < DECODE_BLOCK_FRAMES:
             break
     return frames
 
 
-def _decode_with_av(handle: IO[bytes], fmt: _AudioFormat, limit: float | None) -> _Decoded:
+def _decode_with_av(
+    handle: IO[bytes], fmt: _AudioFormat, limit: float | None, tick: Callable[[], None]
+) -> _Decoded:
     import av
 
     handle.seek(0)
     try:
         with av.open(handle, format=fmt.av_format, metadata_errors="replace") as container:
             stream = _audio_stream(container)
-            return _count_av_seconds(container, stream, limit)
+            return _count_av_seconds(container, stream, limit, tick)
     except av.FFmpegError as exc:
         raise _Unusable(_damaged(exc.strerror or exc)) from None
     except _DECODE_ERRORS as exc:
@@ -418,9 +453,13 @@ def _audio_stream(container: Any) -> Any:
     return container.streams.audio[0]
 
 
-def _count_av_seconds(container: Any, stream: Any, limit: float | None) -> _Decoded:
+def _count_av_seconds(
+    container: Any, stream: Any, limit: float | None, tick: Callable[[], None]
+) -> _Decoded:
     seconds, rate, channels = 0.0, stream.codec_context.sample_rate, stream.codec_context.channels
-    for frame in container.decode(stream):
+    for count, frame in enumerate(container.decode(stream)):
+        if count % AV_FRAMES_A_TICK == 0:
+            tick()
         seconds += frame.samples / frame.sample_rate
         rate, channels = frame.sample_rate, frame.layout.nb_channels
         if limit is not None and seconds > limit:
@@ -479,8 +518,9 @@ def _audio_warnings(probe: _Probe, rate: int | None) -> tuple[str, ...]:
 _IMAGE_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png"}  # MPO: a JPEG with extra frames
 
 
-def inspect_image(path: Path) -> ImageInfo:
-    """Check cover art: JPEG or PNG, RGB, square, 1000 px or more, 20 MB at most, intact.
+def inspect_image(path: Path, on_bytes: OnBytes | None = None) -> ImageInfo:
+    """Check cover art: JPEG or PNG, RGB, square, 1000 px or more, 20 MB at most, intact;
+    ``on_bytes`` is told the file's size once it is checked (a cover takes a moment).
 
     Raises InvalidMedia("<name>: <reason>") for anything the media rules refuse.
     """
@@ -490,6 +530,8 @@ def inspect_image(path: Path) -> ImageInfo:
             fmt, width, height = _check_image(handle)
     except _Unusable as exc:
         raise _refuse(path, str(exc)) from None
+    if on_bytes is not None:
+        on_bytes(size)
     return ImageInfo(
         format=fmt,
         width=width,

@@ -94,8 +94,10 @@ def add_track(
     title: str | None = None,
     order: int | None = None,
     isrc: str | None = None,
+    progress: uploads.Progress | None = None,
 ) -> dict[str, Any]:
-    """Check what can be checked, stage the file, then record track and job together."""
+    """Check what can be checked, stage the file, then record track and job together;
+    ``progress`` is told how the copying and checking of the file go."""
     actor = current_actor(ctx)
     path = Path(path)
     title = clean_text(title, "title", TITLE_LENGTH) if title is not None else _default_title(path)
@@ -105,7 +107,7 @@ def add_track(
         ensure_editable(release)
         _check_order(session, release.id, order)
     job_id = new_id()
-    accepted = uploads.accept_audio(ctx.settings, path, job_id)
+    accepted = uploads.accept_audio(ctx.settings, path, job_id, progress)
     try:
         view = _record_track(ctx, actor, release_id, job_id, (title, order, isrc), accepted)
     except BaseException:

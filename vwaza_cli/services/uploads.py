@@ -25,6 +25,16 @@ from vwaza_cli.settings import Settings
 from vwaza_cli.storage.download import is_url
 
 Info = TypeVar("Info", media.AudioInfo, media.ImageInfo)
+OnBytes = Callable[[int], None]  # bytes done since the last call
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Told how far taking a file in got, for a progress display: the bytes copied into the
+    spool, then the bytes of the copy checked; each step's counts sum to the file's size."""
+
+    copied: OnBytes | None = None
+    checked: OnBytes | None = None
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,7 @@ class MediaRule(Generic[Info]):
     """How one kind of file is taken in: the check that decodes it, the size refused
     before a byte is copied."""
 
-    inspect: Callable[[Path], Info]
+    inspect: Callable[[Path, OnBytes | None], Info]
     max_bytes: int
 
 
@@ -70,17 +80,19 @@ def check_copy(
     settings: Settings,
     source: str | Path,
     rule: MediaRule[Info],
-    on_bytes: Callable[[int], None] | None = None,
+    on_bytes: OnBytes | None = None,
+    on_checked: OnBytes | None = None,
 ) -> Checked[Info]:
     """Copy ``source`` (a path, or an https URL) into the spool's incoming folder and check
-    it; a refused file leaves nothing behind and is named as the user gave it."""
+    it; a refused file leaves nothing behind and is named as the user gave it.
+    ``on_bytes`` and ``on_checked`` are told the bytes copied, then checked."""
     remote = isinstance(source, str) and is_url(source)
     if remote:
         temp = spool.download_in(settings, str(source), rule.max_bytes, on_bytes)
     else:
         temp = spool.copy_in(settings, usable_path(Path(source)), rule.max_bytes, on_bytes)
     try:
-        info = rule.inspect(temp.path)
+        info = rule.inspect(temp.path, on_checked)
     except InvalidMedia as exc:
         temp.path.unlink(missing_ok=True)
         reason = exc.message.split(": ", 1)[-1]
@@ -105,16 +117,21 @@ def usable_path(path: Path) -> Path:
 
 
 def accept_audio(
-    settings: Settings, source: Path, spool_name: str, on_bytes: Callable[[int], None] | None = None
+    settings: Settings, source: Path, spool_name: str, progress: Progress | None = None
 ) -> Accepted[media.AudioInfo]:
     """``spool_name`` is the ID the staged copy is named after (no extension)."""
-    return check_copy(settings, source, AUDIO, on_bytes).commit(settings, spool_name)
+    told = progress or Progress()
+    checked = check_copy(settings, source, AUDIO, told.copied, told.checked)
+    return checked.commit(settings, spool_name)
 
 
 def accept_image(
-    settings: Settings, source: Path, spool_name: str, on_bytes: Callable[[int], None] | None = None
+    settings: Settings, source: Path, spool_name: str, progress: Progress | None = None
 ) -> Accepted[media.ImageInfo]:
-    return check_copy(settings, source, IMAGE, on_bytes).commit(settings, spool_name)
+    told = progress or Progress()
+    return check_copy(settings, source, IMAGE, told.copied, told.checked).commit(
+        settings, spool_name
+    )
 
 
 def audio_job(
