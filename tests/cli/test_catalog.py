@@ -146,14 +146,31 @@ def test_every_problem_is_reported_at_once_and_nothing_is_written(
     lines = outcome.stderr.splitlines()
     assert lines[0].startswith("error: ")
     assert lines[0].endswith("bad.json: 8 problems")
-    assert "  LBL-0001 track 1 order: 1 is used by another track" in lines
-    assert "  LBL-0002 colour: unknown field (a typo?)" in lines
-    assert "  LBL-0003 title: required" in lines
-    assert any(line.startswith("  LBL-0001 track 1 isrc: invalid ISRC") for line in lines)
+    # in file order, and the two tracks numbered 1 told apart by title and place
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "  LBL-0001 track 1 order",
+        "  LBL-0001 track 1 isrc",
+        "  LBL-0001 track 1 order",
+        "  LBL-0001 track 3 file",
+        "  LBL-0001 track 4 file",
+        "  LBL-0002 cover_art",
+        "  LBL-0002 colour",
+        "  LBL-0003 title",
+    ]
+    assert lines[1] == (
+        '  LBL-0001 track 1 order: 1 is used by another track (the track "Intro", #1 in the list)'
+    )
+    assert lines[2].startswith("  LBL-0001 track 1 isrc: invalid ISRC")
+    assert lines[2].endswith('(the track "Intro", #1 in the list)')
+    assert lines[3] == (
+        '  LBL-0001 track 1 order: 1 is used by another track (the track "Highway", #2 in the list)'
+    )
+    assert lines[-2:] == [
+        "  LBL-0002 colour: unknown field (a typo?)",
+        "  LBL-0003 title: required",
+    ]
     assert store_snapshot(store_url) == before
     assert spool_files(env) == []
-    assert any(line.startswith("  LBL-0001 track 3 file: ") for line in lines)
-    assert any(line.startswith("  LBL-0002 cover_art: ") for line in lines)
     # with the structure fixed, the file problems remain, in JSON too
     first["tracks"][1]["order"], first["tracks"][0]["isrc"] = 2, None
     del second["colour"]

@@ -68,6 +68,11 @@ def _progress() -> _Bar | None:
 
 
 def _render(report: dict[str, Any]) -> None:
+    output.warn(
+        f"{r['external_id'] or r['title']} {warning}"
+        for r in report["releases"]
+        for warning in r["warnings"]
+    )
     rows = [
         [
             output.escape(r["external_id"] or ""),

@@ -9,6 +9,7 @@ then each release is written in its own transaction, with plain-row bulk inserts
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,7 +18,15 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from vwaza_cli.db import catalog as db
-from vwaza_cli.db.models import GENRE_LENGTH, TITLE_LENGTH, Release, Track, UploadJob, new_id
+from vwaza_cli.db.models import (
+    GENRE_LENGTH,
+    TITLE_LENGTH,
+    Release,
+    Track,
+    UploadJob,
+    User,
+    new_id,
+)
 from vwaza_cli.enums import ReleaseStatus, Role
 from vwaza_cli.errors import InvalidInput, VwazaError
 from vwaza_cli.services import lifecycle, spool, uploads
@@ -66,6 +75,8 @@ class Plan:
     isrcs: dict[int, str | None] = field(default_factory=dict)
     # field, place and source -> the checked copy (audio or image, as the field says)
     checked: dict[str, uploads.Checked[Any]] = field(default_factory=dict)
+    # (place in the release: 0 the cover, then the tracks', warning): said in file order
+    warnings: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def to_create(self) -> bool:
@@ -83,27 +94,34 @@ def _resolve_artists(ctx: Context, actor: Actor, plans: list[Plan], problems: Co
         email = plan.entry.artist_email
         if not actor.is_admin:
             if email and email.lower() != actor.email.lower():
-                problems.add(
-                    plan.entry.label,
-                    None,
+                problems.on_release(
+                    plan.entry,
                     "artist_email",
                     "you may import only your own releases (leave artist_email out)",
                 )
             plan.artist_id = actor.id
             continue
         if not email:
-            problems.add(
-                plan.entry.label,
-                None,
-                "artist_email",
-                "required when an admin imports: whose release is it?",
+            problems.on_release(
+                plan.entry, "artist_email", "required when an admin imports: whose release is it?"
             )
             continue
         user = users.get(email.lower())
         if user is None or user.role != Role.ARTIST:
-            problems.add(plan.entry.label, None, "artist_email", f"no artist with email {email}")
+            problems.on_release(plan.entry, "artist_email", no_artist(email, user))
             continue
         plan.artist_id = user.id
+
+
+def no_artist(email: str, user: User | None) -> str:
+    """Why an email names no artist, and how to make it name one."""
+    create = (
+        f'create the account with "vwaza admin user create --email {email} --role ARTIST '
+        '--artist-name NAME", or have the artist sign up with "vwaza auth register"'
+    )
+    if user is None:
+        return f"no artist with email {email}: {create}"
+    return f"{email} is an {user.role} account, not an artist's: releases belong to artists"
 
 
 def _find_existing(ctx: Context, plans: list[Plan]) -> None:
@@ -132,7 +150,7 @@ def _check_duplicates(plans: list[Plan], problems: Collector) -> None:
         )
         if key in seen:
             field_name = "external_id" if entry.external_id else "title"
-            problems.add(entry.label, None, field_name, "appears twice in this catalog")
+            problems.on_release(entry, field_name, "appears twice in this catalog")
         seen.add(key)
 
 
@@ -142,53 +160,51 @@ def _check_text(plan: Plan, problems: Collector) -> None:
         value = getattr(entry, name)
         if value is None:
             if name not in entry.bad:  # a malformed value was reported already
-                problems.add(entry.label, None, name, "required")
+                problems.on_release(entry, name, "required")
             continue
         try:
             setattr(entry, name, clean_text(value, name, limit))
         except InvalidInput as exc:
-            problems.add(entry.label, None, name, exc.message)
+            problems.on_release(entry, name, exc.message)
 
 
 def _check_tracks(plan: Plan, problems: Collector) -> None:
     entry = plan.entry
     orders = [t.order for t in entry.tracks if t.order is not None]
+    places = Counter(t.where for t in entry.tracks)
     for track in entry.tracks:
-        where = track.where
+        if places[track.where] > 1:  # "track 1" names two tracks: say which one
+            problems.tell_apart(entry, track)
         if track.title is None:
             if "title" not in track.bad:
-                problems.add(entry.label, where, "title", "required")
+                problems.on_track(entry, track, "title", "required")
         else:
             try:
                 track.title = clean_text(track.title, "title", TITLE_LENGTH)
             except InvalidInput as exc:
-                problems.add(entry.label, where, "title", exc.message)
+                problems.on_track(entry, track, "title", exc.message)
         if track.file is None and "file" not in track.bad:
-            problems.add(entry.label, where, "file", "required")
+            problems.on_track(entry, track, "file", "required")
         if track.order is not None and (track.order < 1 or orders.count(track.order) > 1):
             reason = "is used by another track" if track.order >= 1 else "must be 1 or more"
-            problems.add(entry.label, where, "order", f"{track.order} {reason}")
+            problems.on_track(entry, track, "order", f"{track.order} {reason}")
         try:
             plan.isrcs[id(track)] = normalise_isrc(track.isrc)
         except InvalidInput as exc:
-            problems.add(entry.label, where, "isrc", exc.message)
+            problems.on_track(entry, track, "isrc", exc.message)
     if (
         orders
         and len(set(orders)) == len(orders)
         and sorted(orders) != list(range(1, len(orders) + 1))
     ):
-        problems.add(
-            entry.label, None, "order", f"track orders must run 1..{len(orders)} without gaps"
-        )
+        problems.on_release(entry, "order", f"track orders must run 1..{len(orders)} without gaps")
 
 
 def _check_submit(plan: Plan, problems: Collector) -> None:
     if not plan.submit:
         return
     for need in missing_for_submit(len(plan.entry.tracks), bool(plan.entry.cover_art)):
-        problems.add(
-            plan.entry.label, None, "submit", f"cannot submit: it needs {need.split(' (')[0]}"
-        )
+        problems.on_release(plan.entry, "submit", f"cannot submit: it needs {need.split(' (')[0]}")
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -209,6 +225,7 @@ def resolve_source(catalog: Path, value: str) -> str | Path:
 class _FileCheck:
     plan: Plan
     track: int | None  # order, None for the cover
+    position: int  # the track's place in the list, 0 for the cover
     field: str
     source: str | Path
     kind: uploads.MediaRule[Any]  # audio or image, as the field says
@@ -221,7 +238,12 @@ def _file_checks(catalog: Path, plans: Iterable[Plan]) -> list[_FileCheck]:
         if entry.cover_art:
             checks.append(
                 _FileCheck(
-                    plan, None, "cover_art", resolve_source(catalog, entry.cover_art), uploads.IMAGE
+                    plan,
+                    None,
+                    0,
+                    "cover_art",
+                    resolve_source(catalog, entry.cover_art),
+                    uploads.IMAGE,
                 )
             )
         for track in entry.tracks:
@@ -230,6 +252,7 @@ def _file_checks(catalog: Path, plans: Iterable[Plan]) -> list[_FileCheck]:
                     _FileCheck(
                         plan,
                         track.where,
+                        track.position,
                         "file",
                         resolve_source(catalog, track.file),
                         uploads.AUDIO,
@@ -261,6 +284,7 @@ def _run_file_checks(
             return check, None, exc.message
         finally:
             progress.file_done(_source_size(check.source))
+        check.plan.warnings.extend(_warnings(check, checked.info.warnings))
         if dry_run:
             checked.discard()
             return check, None, None
@@ -269,9 +293,16 @@ def _run_file_checks(
     with ThreadPoolExecutor(max_workers=CHECK_WORKERS) as pool:
         for check, checked, error in pool.map(one, checks):
             if error is not None:
-                problems.add(check.plan.entry.label, check.track, check.field, error)
+                at = (check.plan.entry.index, check.position)
+                problems.add(check.plan.entry.label, check.track, check.field, error, at)
             elif checked is not None:
                 check.plan.checked[_key(check)] = checked
+
+
+def _warnings(check: _FileCheck, found: Iterable[str]) -> list[tuple[int, str]]:
+    """A file's warnings, said with its place in the release (and kept in file order)."""
+    where = "cover_art" if check.track is None else f"track {check.track}"
+    return [(check.position, f"{where}: {warning}") for warning in found]
 
 
 def _key(check: _FileCheck) -> str:
@@ -346,6 +377,7 @@ def _report_row(plan: Plan, result: str, created: dict[str, Any] | None = None) 
         "status": status,
         "tracks": tracks,
         "result": result,
+        "warnings": [warning for _, warning in sorted(plan.warnings, key=lambda w: w[0])],
     }
 
 
@@ -375,7 +407,9 @@ def _write_release(ctx: Context, actor: Actor, path: Path, plan: Plan) -> dict[s
     def accept(field_name: str, order: int | None, source: str) -> tuple[str, Any]:
         job_id = new_id()
         checked = plan.checked.pop(
-            _key(_FileCheck(plan, order, field_name, resolve_source(path, source), uploads.AUDIO))
+            _key(
+                _FileCheck(plan, order, 0, field_name, resolve_source(path, source), uploads.AUDIO)
+            )
         )
         accepted = checked.commit(ctx.settings, job_id, sync_folder=False)
         committed.append(accepted.staged.path)

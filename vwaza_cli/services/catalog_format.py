@@ -8,13 +8,14 @@ import io
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from vwaza_cli.errors import InvalidCatalog, InvalidInput
 from vwaza_cli.media import display_name
 from vwaza_cli.services.text import clean_text
+from vwaza_cli.textsafe import printable
 
 RELEASE_KEYS = {"external_id", "artist_email", "title", "genre", "cover_art", "submit", "tracks"}
 TRACK_KEYS = {"order", "title", "file", "isrc"}
@@ -38,12 +39,34 @@ _TRUE = {"true", "1", "yes", "y"}
 _FALSE = {"false", "0", "no", "n", ""}
 
 
+# the order of a release's (then a track's) keys in the file: problems come out in this order
+RELEASE_RANK = (
+    "release",
+    "external_id",
+    "artist_email",
+    "title",
+    "genre",
+    "cover_art",
+    "submit",
+    "tracks",
+    "order",
+)
+TRACK_RANK = ("track", "order", "title", "file", "isrc")
+CATALOG = (-1, 0)  # where a problem of the whole file sits: before every release
+
+
 @dataclass(frozen=True)
 class Problem:
     release: str
     track: int | None
     field: str
     message: str
+    at: tuple[int, int] = CATALOG  # (release's index, track's 1-based place; 0: the release)
+
+    def sort_key(self) -> tuple[int, int, int]:
+        ranks = TRACK_RANK if self.at[1] else RELEASE_RANK
+        rank = ranks.index(self.field) if self.field in ranks else len(ranks)
+        return (*self.at, rank)
 
     def line(self) -> str:
         where = f"{self.release} track {self.track}" if self.track is not None else self.release
@@ -95,13 +118,45 @@ class Collector:
     def __init__(self, source: Path) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        # (release index, track place) -> how to tell the track from another of its order
+        self.told_apart: dict[tuple[int, int], str] = {}
 
-    def add(self, release: str, track: int | None, field_name: str, message: str) -> None:
-        self.problems.append(Problem(release, track, field_name, message))
+    def add(
+        self,
+        release: str,
+        track: int | None,
+        field_name: str,
+        message: str,
+        at: tuple[int, int] = CATALOG,
+    ) -> None:
+        self.problems.append(Problem(release, track, field_name, message, at))
+
+    def on_release(self, entry: ReleaseEntry, field_name: str, message: str) -> None:
+        self.add(entry.label, None, field_name, message, (entry.index, 0))
+
+    def on_track(
+        self, entry: ReleaseEntry, track: TrackEntry, field_name: str, message: str
+    ) -> None:
+        self.add(entry.label, track.where, field_name, message, (entry.index, track.position))
+
+    def tell_apart(self, entry: ReleaseEntry, track: TrackEntry) -> None:
+        """The track shares its order with another: its problems also say which it is."""
+        title = f'"{printable(track.title[:SHOWN_LENGTH])}", ' if track.title else ""
+        self.told_apart[(entry.index, track.position)] = f"{title}#{track.position} in the list"
+
+    def in_file_order(self) -> list[Problem]:
+        ordered = sorted(self.problems, key=Problem.sort_key)  # stable: ties keep their order
+        return [self._told_apart(p) for p in ordered]
+
+    def _told_apart(self, problem: Problem) -> Problem:
+        which = self.told_apart.get(problem.at)
+        if which is None:
+            return problem
+        return replace(problem, message=f"{problem.message} (the track {which})")
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise catalog_error(self.source, self.problems)
+            raise catalog_error(self.source, self.in_file_order())
 
 
 def catalog_error(source: Path, problems: list[Problem]) -> InvalidCatalog:
@@ -175,7 +230,7 @@ def _screen(entry: ReleaseEntry, collector: Collector) -> None:
         except InvalidInput as exc:
             setattr(entry, key, None)
             entry.bad.add(key)
-            collector.add(entry.label, None, key, exc.message)
+            collector.on_release(entry, key, exc.message)
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -199,7 +254,7 @@ def _from_json(text: str, collector: Collector) -> list[ReleaseEntry]:
 
 def _json_release(index: int, raw: Any, collector: Collector) -> ReleaseEntry:
     if not isinstance(raw, dict):
-        collector.add(f"release #{index + 1}", None, "release", "expected an object")
+        collector.add(f"release #{index + 1}", None, "release", "expected an object", (index, 0))
         return ReleaseEntry(
             None, None, None, None, None, False, index=index, bad={"title", "genre"}
         )
@@ -212,36 +267,38 @@ def _json_release(index: int, raw: Any, collector: Collector) -> ReleaseEntry:
         submit=False,
         index=index,
     )
-    entry.submit = _flag(raw.get("submit", False), entry.label, collector, strict=True)
+    at = (index, 0)
+    entry.submit = _flag(raw.get("submit", False), entry.label, collector, at, strict=True)
     entry.bad = _check_types(
         raw,
         ("external_id", "artist_email", "title", "genre", "cover_art"),
-        entry.label,
-        None,
+        (entry.label, None, at),
         collector,
     )
-    _unknown_keys(raw, RELEASE_KEYS, entry.label, None, collector)
+    _unknown_keys(raw, RELEASE_KEYS, (entry.label, None, at), collector)
     tracks = raw.get("tracks", [])
     if not isinstance(tracks, list):
-        collector.add(entry.label, None, "tracks", "expected a list of tracks")
+        collector.on_release(entry, "tracks", "expected a list of tracks")
         tracks = []
-    entry.tracks = [_json_track(entry.label, n, t, collector) for n, t in enumerate(tracks)]
+    entry.tracks = [_json_track(entry, n, t, collector) for n, t in enumerate(tracks)]
     return entry
 
 
-def _json_track(label: str, position: int, raw: Any, collector: Collector) -> TrackEntry:
+def _json_track(entry: ReleaseEntry, position: int, raw: Any, collector: Collector) -> TrackEntry:
     if not isinstance(raw, dict):
-        collector.add(label, position + 1, "track", "expected an object")
-        return TrackEntry(None, None, None, None, position + 1, {"title", "file"})
+        track = TrackEntry(None, None, None, None, position + 1, {"title", "file"})
+        collector.on_track(entry, track, "track", "expected an object")
+        return track
     order = raw.get("order", position + 1)
+    track = TrackEntry(None, _text(raw, "title"), _text(raw, "file"), _text(raw, "isrc"))
+    track.position = position + 1
     if isinstance(order, bool) or not isinstance(order, int):
-        collector.add(label, position + 1, "order", f"expected a whole number, got {_shown(order)}")
-        order = None
-    track = TrackEntry(
-        order, _text(raw, "title"), _text(raw, "file"), _text(raw, "isrc"), position + 1
-    )
-    track.bad = _check_types(raw, ("title", "file", "isrc"), label, track.where, collector)
-    _unknown_keys(raw, TRACK_KEYS, label, track.where, collector)
+        collector.on_track(entry, track, "order", f"expected a whole number, got {_shown(order)}")
+    else:
+        track.order = order
+    where = (entry.label, track.where, (entry.index, track.position))
+    track.bad = _check_types(raw, ("title", "file", "isrc"), where, collector)
+    _unknown_keys(raw, TRACK_KEYS, where, collector)
     return track
 
 
@@ -260,33 +317,39 @@ def _text(raw: dict[str, Any], key: str) -> str | None:
     return None
 
 
+# a problem's place: the release's label, the track's order (None: the release), sort key
+Where = tuple[str, int | None, tuple[int, int]]
+
+
 def _check_types(
-    raw: dict[str, Any], keys: tuple[str, ...], label: str, track: int | None, collector: Collector
+    raw: dict[str, Any], keys: tuple[str, ...], where: Where, collector: Collector
 ) -> set[str]:
     """Report values that are not text; returns the keys reported."""
+    label, track, at = where
     bad = set()
     for key in keys:
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
-            collector.add(label, track, key, f"expected text, got {type(value).__name__}")
+            collector.add(label, track, key, f"expected text, got {type(value).__name__}", at)
             bad.add(key)
     return bad
 
 
-def _unknown_keys(
-    raw: dict[str, Any], known: set[str], label: str, track: int | None, collector: Collector
-) -> None:
+def _unknown_keys(raw: dict[str, Any], known: set[str], where: Where, collector: Collector) -> None:
+    label, track, at = where
     for key in sorted(set(raw) - known - IGNORED_KEYS):
-        collector.add(label, track, str(key), "unknown field (a typo?)")
+        collector.add(label, track, str(key), "unknown field (a typo?)", at)
 
 
-def _flag(value: Any, label: str, collector: Collector, strict: bool = False) -> bool:
+def _flag(
+    value: Any, label: str, collector: Collector, at: tuple[int, int], strict: bool = False
+) -> bool:
     """true/false; a CSV cell may also say yes/no/1/0 (``strict``: JSON booleans only)."""
     if isinstance(value, bool):
         return value
     if not strict and isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    collector.add(label, None, "submit", f"expected true or false, got {_shown(value)}")
+    collector.add(label, None, "submit", f"expected true or false, got {_shown(value)}", at)
     return False
 
 
@@ -342,16 +405,14 @@ def _csv_row(
                 row.get("submit", ""),
                 row.get("external_id") or row.get("title") or f"line {line_no}",
                 collector,
+                (len(releases), 0),
             ),
             index=len(releases),
         )
         releases[key] = entry
     elif (row.get("genre") or None, row.get("cover_art") or None) != (entry.genre, entry.cover_art):
-        collector.add(
-            entry.label,
-            None,
-            "genre",
-            f"line {line_no} repeats the release with other release columns",
+        collector.on_release(
+            entry, "genre", f"line {line_no} repeats the release with other release columns"
         )
     if not (row.get("track_title") or row.get("file") or row.get("track_order")):
         return  # a release row without a track
@@ -362,25 +423,25 @@ def _csv_track(
     entry: ReleaseEntry, row: dict[str, str], line_no: int, collector: Collector
 ) -> TrackEntry:
     raw_order = row.get("track_order", "")
-    order: int | None = len(entry.tracks) + 1
-    if raw_order:
-        try:
-            order = int(raw_order)
-        except ValueError:
-            collector.add(
-                entry.label,
-                len(entry.tracks) + 1,
-                "order",
-                f"line {line_no}: expected a whole number, got {_shown(raw_order)}",
-            )
-            order = None
-    return TrackEntry(
-        order,
+    track = TrackEntry(
+        len(entry.tracks) + 1,
         row.get("track_title") or None,
         row.get("file") or None,
         row.get("isrc") or None,
         len(entry.tracks) + 1,
     )
+    if raw_order:
+        try:
+            track.order = int(raw_order)
+        except ValueError:
+            track.order = None
+            collector.on_track(
+                entry,
+                track,
+                "order",
+                f"line {line_no}: expected a whole number, got {_shown(raw_order)}",
+            )
+    return track
 
 
 # --- writing (export) ----------------------------------------------------------------------
