@@ -91,7 +91,7 @@ class Uploader:
             raise _missing(job)
 
     def _upload(self, job: UploadJob, path: Path) -> None:
-        keeper = LeaseKeeper(self, job.id)
+        keeper = LeaseKeeper(self, job)
         try:
             sent_md5 = self.store.put_file(
                 job.object_key,
@@ -190,26 +190,53 @@ def _missing(job: UploadJob) -> PermanentStorageError:
     )
 
 
-class LeaseKeeper:
-    """Called with upload progress: extends the lease now and then, aborts when told to."""
+PROGRESS_FROM = 8 * 1024 * 1024  # a smaller file goes up in a moment: no progress said
+PROGRESS_STEPS = 10  # a larger one says how far it got at each tenth
 
-    def __init__(self, uploader: Uploader, job_id: str) -> None:
+
+class LeaseKeeper:
+    """Called with upload progress (the bytes sent so far): extends the lease now and
+    then, aborts when told to. A large upload also says how far it got at each tenth: a
+    log line, and ``bytes_sent`` written with a lease extension (a few writes a file, never
+    one a piece)."""
+
+    def __init__(self, uploader: Uploader, job: UploadJob) -> None:
         self.uploader = uploader
-        self.job_id = job_id
+        self.job_id = job.id
+        self.size = job.size
         self.interval = uploader.lease.total_seconds() / 3
         self.last = time.monotonic()
+        self.step = job.size // PROGRESS_STEPS if job.size >= PROGRESS_FROM else 0
+        self.next_mark = self.step  # bytes sent at which the next tenth is said
 
-    def __call__(self, _sent: int) -> None:
+    def __call__(self, sent: int) -> None:
         self.check()
-        if time.monotonic() - self.last >= self.interval:
-            self._extend()
+        if self.step and self.next_mark <= sent < self.size:
+            self._extend(sent)
+            log.info("uploading %s %s", self.job_id, progress_text(sent, self.size))
+            self.next_mark = (sent // self.step + 1) * self.step
+        elif time.monotonic() - self.last >= self.interval:
+            self._extend(sent if self.step else None)
 
-    def _extend(self) -> None:
+    def _extend(self, sent: int | None) -> None:
         up = self.uploader
-        if not queue.extend(up.ctx, self.job_id, up.owner, up.lease):
+        if not queue.extend(up.ctx, self.job_id, up.owner, up.lease, sent):
             raise LeaseLost(self.job_id)
         self.last = time.monotonic()
 
     def check(self) -> None:
         if self.uploader.abort.is_set():
             raise Stopping(self.job_id)
+
+
+def progress_text(sent: int, size: int) -> str:
+    """`30% (300 MB of 1.0 GB)`."""
+    return f"{sent * 100 // size}% ({size_text(sent)} of {size_text(size)})"
+
+
+def size_text(n: int) -> str:
+    if n >= 1_000_000_000:
+        return f"{n / 1e9:.1f} GB"
+    if n >= 100_000_000:
+        return f"{n / 1e6:.0f} MB"
+    return f"{n / 1e6:.1f} MB"

@@ -264,19 +264,41 @@ def jobs_table(jobs: list[dict[str, Any]]) -> None:
     grid = Table(title=f"{len(jobs)} job(s)", show_lines=False)
     grid.add_column("id", no_wrap=True, min_width=8)
     causes = any(j["error_log"] for j in jobs)
+    uploading = any(j["status"] == JobStatus.UPLOADING for j in jobs)
     if causes:
         grid.add_column("last error", overflow="fold", ratio=1, min_width=20)
     grid.add_column("status", no_wrap=True)
+    if uploading:
+        grid.add_column("sent", justify="right", no_wrap=True)
     grid.add_column("retries", justify="right", no_wrap=True)
     grid.add_column("upload", no_wrap=True, overflow="ellipsis", max_width=20)
     grid.add_column("release", no_wrap=True, overflow="ellipsis", max_width=20)
     for j in jobs:
         row = [escape(j["id"][:8]), status_text(j["status"]), str(j["retry_count"])]
+        if uploading:
+            row.insert(2, _sent_text(j))
         row += [escape(_upload_name(j)), escape(j.get("release_title") or j["release_id"][:8])]
         if causes:
             row.insert(1, escape(j["error_log"] or ""))
         grid.add_row(*row)
     stdout_console().print(grid)
+
+
+def _sent_text(job: dict[str, Any]) -> str:
+    """How far an upload in progress got: `300 MB of 1.0 GB (30%)`; blank for the others."""
+    if job["status"] != JobStatus.UPLOADING:
+        return ""
+    sent, size = job.get("bytes_sent") or 0, job["size"]
+    percent = f" ({sent * 100 // size}%)" if size else ""
+    return f"{_bytes_text(sent)} of {_bytes_text(size)}{percent}"
+
+
+def _bytes_text(n: int) -> str:
+    if n >= 1_000_000_000:
+        return f"{n / 1e9:.1f} GB"
+    if n >= 100_000_000:
+        return f"{n / 1e6:.0f} MB"
+    return f"{n / 1e6:.1f} MB"
 
 
 def _upload_name(job: dict[str, Any]) -> str:

@@ -209,6 +209,7 @@ def _claimed(owner: str, lease_until: datetime, at: datetime) -> dict[str, Any]:
         "status": JobStatus.UPLOADING,
         "lease_owner": owner,
         "lease_expires_at": lease_until,
+        "bytes_sent": 0,
         "updated_at": at,
     }
 
@@ -245,14 +246,21 @@ def _update_if_leased(session: Session, job_id: str, owner: str, values: dict[st
     return rowcount(session.execute(fenced)) == 1
 
 
-def extend_lease(session: Session, job_id: str, owner: str, until: datetime) -> bool:
-    return _update_if_leased(session, job_id, owner, {"lease_expires_at": until})
+def extend_lease(
+    session: Session, job_id: str, owner: str, until: datetime, bytes_sent: int | None = None
+) -> bool:
+    """Keep the lease; with ``bytes_sent``, also say how far the upload got (one write)."""
+    values: dict[str, Any] = {"lease_expires_at": until}
+    if bytes_sent is not None:
+        values["bytes_sent"] = bytes_sent
+    return _update_if_leased(session, job_id, owner, values)
 
 
 def mark_completed(session: Session, job_id: str, owner: str, at: datetime) -> bool:
     values = {
         "status": JobStatus.COMPLETED,
         **_lease_dropped(),
+        "bytes_sent": col(UploadJob.size),
         "completed_at": at,
         "updated_at": at,
         "error_log": None,

@@ -182,6 +182,11 @@ class UploadJob(SQLModel, table=True):
     retry_count: int = Field(default=0, nullable=False)
     failures_since_queued: int = Field(default=0, nullable=False)
     error_log: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # How far the attempt in progress got (0 at each claim, the size once COMPLETED); the
+    # daemon writes it now and then during a large upload, not at every piece.
+    bytes_sent: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )
     next_attempt_at: datetime = Field(default_factory=now, nullable=False)
     lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
     lease_expires_at: datetime | None = Field(default=None)

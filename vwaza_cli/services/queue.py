@@ -29,10 +29,13 @@ def detached_copy(job: UploadJob) -> UploadJob:
     return UploadJob.model_validate(job.model_dump())
 
 
-def extend(ctx: Context, job_id: str, owner: str, lease: timedelta) -> bool:
-    """Keep the lease alive during a long upload; False means the lease was lost."""
+def extend(
+    ctx: Context, job_id: str, owner: str, lease: timedelta, bytes_sent: int | None = None
+) -> bool:
+    """Keep the lease alive during a long upload, and say how far it got (``bytes_sent``);
+    False means the lease was lost."""
     with ctx.tx() as session:
-        return jobs.extend_lease(session, job_id, owner, clock.now() + lease)
+        return jobs.extend_lease(session, job_id, owner, clock.now() + lease, bytes_sent)
 
 
 def complete(ctx: Context, job: UploadJob, owner: str, url: str) -> bool:

@@ -77,6 +77,7 @@ def job_view(job: UploadJob, titles: TargetTitles | None = None) -> dict[str, An
         "failures_since_queued": job.failures_since_queued,
         "error_log": job.error_log,
         "size": job.size,
+        "bytes_sent": job.bytes_sent,
         "sha256": job.sha256,
         "machine_id": job.machine_id,
         "next_attempt_at": iso(job.next_attempt_at),
