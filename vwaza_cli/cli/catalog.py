@@ -19,46 +19,72 @@ app = typer.Typer(help="Import and export whole catalogs (JSON or CSV).", no_arg
 
 
 class _Bar:
-    """A rich progress bar on stderr: files staged, bytes, releases written."""
+    """A rich progress bar on stderr: files checked (count and size), then files staged and
+    releases written; sizes in kB/MB/GB."""
 
-    # the bar's three tasks, added by begin()
-    files: TaskID
-    size: TaskID
+    checks: TaskID
+    copies: TaskID
     written: TaskID
 
     def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
             TimeRemainingColumn(),
             console=output.stderr_console(),
             transient=True,
         )
+        self.files = self.checked_bytes = self.staged_files = self.copied_bytes = 0
+        self.to_stage = self.to_copy = 0
 
-    def begin(self, files: int, total_bytes: int, releases: int) -> None:
+    def checking(self) -> None:
         self.progress.start()
-        self.files = self.progress.add_task("files checked", total=files)
-        self.size = self.progress.add_task("bytes staged", total=total_bytes or None)
-        self.written = self.progress.add_task("releases written", total=releases)
+        self.checks = self.progress.add_task("checking files", total=None, detail="")
 
-    def file_done(self, size: int) -> None:
-        self.progress.advance(self.files)
-        self.progress.advance(self.size, size)
+    def checked(self, size: int) -> None:
+        self.files += 1
+        self.checked_bytes += size
+        detail = f"{self.files:,} file(s), {_size(self.checked_bytes)}"
+        self.progress.update(self.checks, detail=detail)
+
+    def staging(self, files: int, total_bytes: int, releases: int) -> None:
+        self.progress.update(self.checks, total=1, completed=1)
+        self.to_stage, self.to_copy = files, total_bytes
+        self.copies = self.progress.add_task(
+            "staging files", total=total_bytes or None, detail=self._staged()
+        )
+        self.written = self.progress.add_task(
+            "releases written", total=releases, detail=f"0/{releases:,}"
+        )
+
+    def _staged(self) -> str:
+        shown = f"{_size(self.copied_bytes)}/{_size(self.to_copy)}"
+        return f"{shown}, {self.staged_files:,}/{self.to_stage:,} file(s)"
+
+    def copied(self, size: int) -> None:
+        self.copied_bytes += size
+        self.progress.update(self.copies, advance=size, detail=self._staged())
+
+    def staged(self) -> None:
+        self.staged_files += 1
+        self.progress.update(self.copies, detail=self._staged())
 
     def release_done(self) -> None:
         self.progress.advance(self.written)
+        task = self.progress.tasks[self.written]
+        self.progress.update(self.written, detail=f"{task.completed:,.0f}/{task.total:,.0f}")
 
     def stop(self) -> None:
         self.progress.stop()
+
+
+def _size(count: int) -> str:
+    from rich.filesize import decimal
+
+    return decimal(count)
 
 
 def _progress() -> _Bar | None:

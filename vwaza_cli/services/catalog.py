@@ -1,22 +1,35 @@
 """Catalog import and export (shared/spec/catalog.md), on the same rules as `release` and
 `track`: the same text, ISRC, media and completeness checks, the same staging.
 
-Import validates everything first and reports every problem at once; only a clean catalog
-writes anything. Files are copied into the spool's incoming folder and checked during
-validation (each file is read once for the copy, once more from the page cache to decode);
-then each release is written in its own transaction, with plain-row bulk inserts.
+Import reads the catalog twice, one release at a time (memory holds a release, not the
+catalog):
+1. Validation: every release's structure, text and ISRCs, and every file, checked where it
+   lies (a decode-through of the user's file, in parallel; nothing is copied, so a dry run
+   writes nothing). Each distinct file (by device and inode) is checked once however many
+   tracks name it. Every problem is reported at once; any problem: nothing is written.
+2. Writing: release by release, each distinct file is copied into the spool once (hashing
+   as it goes; refused if it changed since it was checked) and given to each further track
+   naming it as a hard link; then the release, its tracks and jobs in one transaction. An
+   interrupted import keeps the releases committed and removes its partial files; run again,
+   it skips those and does the rest.
+While it stages, the import holds the sweep's staging lock, so a running daemon never
+removes a file it has staged and not yet committed.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections import Counter
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
+from vwaza_cli import media
 from vwaza_cli.db import catalog as db
 from vwaza_cli.db.models import (
     GENRE_LENGTH,
@@ -28,14 +41,14 @@ from vwaza_cli.db.models import (
     new_id,
 )
 from vwaza_cli.enums import ReleaseStatus, Role
-from vwaza_cli.errors import InvalidInput, VwazaError
-from vwaza_cli.services import lifecycle, spool, uploads
+from vwaza_cli.errors import InvalidInput, InvalidMedia, VwazaError
+from vwaza_cli.services import lifecycle, spool, sweep, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.catalog_format import (
+    CatalogReader,
     Collector,
     ReleaseEntry,
     TrackEntry,
-    read_catalog,
 )
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.releases import missing_for_submit, mover, new_release
@@ -45,19 +58,32 @@ from vwaza_cli.services.views import release_view
 from vwaza_cli.storage.download import is_url
 
 CHECK_WORKERS = 4
+IN_FLIGHT = 2 * CHECK_WORKERS  # distinct files being checked at once
 
 
 class ImportProgress(Protocol):
-    def begin(self, files: int, total_bytes: int, releases: int) -> None: ...
-    def file_done(self, size: int) -> None: ...
+    def checking(self) -> None: ...
+    def checked(self, size: int) -> None: ...  # a distinct file checked, of this many bytes
+    def staging(self, files: int, total_bytes: int, releases: int) -> None: ...
+    def copied(self, size: int) -> None: ...  # bytes copied into the spool
+    def staged(self) -> None: ...  # a track's or cover's file is in the spool
     def release_done(self) -> None: ...
 
 
 class _Silent:
-    def begin(self, files: int, total_bytes: int, releases: int) -> None:
+    def checking(self) -> None:
         pass
 
-    def file_done(self, size: int) -> None:
+    def checked(self, size: int) -> None:
+        pass
+
+    def staging(self, files: int, total_bytes: int, releases: int) -> None:
+        pass
+
+    def copied(self, size: int) -> None:
+        pass
+
+    def staged(self) -> None:
         pass
 
     def release_done(self) -> None:
@@ -73,8 +99,26 @@ class Plan:
     existing: db.ExistingRelease | None = None
     submit: bool = False
     isrcs: dict[int, str | None] = field(default_factory=dict)
-    # field, place and source -> the checked copy (audio or image, as the field says)
-    checked: dict[str, uploads.Checked[Any]] = field(default_factory=dict)
+
+    @property
+    def to_create(self) -> bool:
+        return self.existing is None
+
+
+@dataclass(slots=True)
+class Summary:
+    """What validation keeps of a release once it has moved on: enough for the report and
+    to write it (its entry is read again then)."""
+
+    index: int
+    label: str
+    external_id: str | None
+    title: str | None
+    tracks: int
+    digest: bytes
+    artist_id: str | None
+    existing: db.ExistingRelease | None
+    submit: bool
     # (place in the release: 0 the cover, then the tracks', warning): said in file order
     warnings: list[tuple[int, str]] = field(default_factory=list)
 
@@ -82,16 +126,38 @@ class Plan:
     def to_create(self) -> bool:
         return self.existing is None
 
+    def said(self) -> list[str]:
+        return [warning for _, warning in sorted(self.warnings, key=lambda w: w[0])]
+
+
+def _summary(plan: Plan) -> Summary:
+    entry = plan.entry
+    return Summary(
+        entry.index,
+        entry.label,
+        entry.external_id,
+        entry.title,
+        len(entry.tracks),
+        entry.digest,
+        plan.artist_id,
+        plan.existing,
+        plan.submit,
+    )
+
 
 # --- validation ------------------------------------------------------------------------------
 
 
-def _resolve_artists(ctx: Context, actor: Actor, plans: list[Plan], problems: Collector) -> None:
-    wanted = [p.entry.artist_email for p in plans if p.entry.artist_email]
-    with ctx.tx() as session:
-        users = db.users_by_email(session, wanted)
-    for plan in plans:
-        email = plan.entry.artist_email
+class _People:
+    """Artists by email and their releases already in the store, each looked up once."""
+
+    def __init__(self, ctx: Context, actor: Actor) -> None:
+        self.ctx, self.actor = ctx, actor
+        self.users: dict[str, User | None] = {}
+        self.releases: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def resolve(self, plan: Plan, problems: Collector) -> None:
+        email, actor = plan.entry.artist_email, self.actor
         if not actor.is_admin:
             if email and email.lower() != actor.email.lower():
                 problems.on_release(
@@ -100,17 +166,43 @@ def _resolve_artists(ctx: Context, actor: Actor, plans: list[Plan], problems: Co
                     "you may import only your own releases (leave artist_email out)",
                 )
             plan.artist_id = actor.id
-            continue
+            return
         if not email:
             problems.on_release(
                 plan.entry, "artist_email", "required when an admin imports: whose release is it?"
             )
-            continue
-        user = users.get(email.lower())
+            return
+        user = self._user(email)
         if user is None or user.role != Role.ARTIST:
             problems.on_release(plan.entry, "artist_email", no_artist(email, user))
-            continue
+            return
         plan.artist_id = user.id
+
+    def _user(self, email: str) -> User | None:
+        key = email.lower()
+        if key not in self.users:
+            with self.ctx.tx() as session:
+                self.users[key] = db.users_by_email(session, [key]).get(key)
+        return self.users[key]
+
+    def existing(self, plan: Plan) -> db.ExistingRelease | None:
+        if plan.artist_id is None:
+            return None
+        by_external, by_title = self._releases_of(plan.artist_id)
+        entry = plan.entry
+        if entry.external_id:
+            return by_external.get(entry.external_id)
+        return by_title.get(entry.title) if entry.title else None
+
+    def _releases_of(self, artist_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        if artist_id not in self.releases:
+            with self.ctx.tx() as session:
+                rows = db.existing_releases(session, [artist_id])
+            self.releases[artist_id] = (
+                {r.external_id: r for r in rows if r.external_id},
+                {r.title: r for r in rows},
+            )
+        return self.releases[artist_id]
 
 
 def no_artist(email: str, user: User | None) -> str:
@@ -124,34 +216,17 @@ def no_artist(email: str, user: User | None) -> str:
     return f"{email} is an {user.role} account, not an artist's: releases belong to artists"
 
 
-def _find_existing(ctx: Context, plans: list[Plan]) -> None:
-    with ctx.tx() as session:
-        rows = db.existing_releases(session, [p.artist_id for p in plans if p.artist_id])
-    by_external = {(r.artist_id, r.external_id): r for r in rows if r.external_id}
-    by_title = {(r.artist_id, r.title): r for r in rows}
-    for plan in plans:
-        if plan.artist_id is None:
-            continue
-        entry = plan.entry
-        if entry.external_id:
-            plan.existing = by_external.get((plan.artist_id, entry.external_id))
-        elif entry.title:
-            plan.existing = by_title.get((plan.artist_id, entry.title))
-
-
-def _check_duplicates(plans: list[Plan], problems: Collector) -> None:
-    seen: set[tuple[Any, ...]] = set()
-    for plan in plans:
-        entry = plan.entry
-        key = (
-            (plan.artist_id, "id", entry.external_id)
-            if entry.external_id
-            else (plan.artist_id, "title", entry.title)
-        )
-        if key in seen:
-            field_name = "external_id" if entry.external_id else "title"
-            problems.on_release(entry, field_name, "appears twice in this catalog")
-        seen.add(key)
+def _check_duplicate(plan: Plan, seen: set[tuple[Any, ...]], problems: Collector) -> None:
+    entry = plan.entry
+    key = (
+        (plan.artist_id, "id", entry.external_id)
+        if entry.external_id
+        else (plan.artist_id, "title", entry.title)
+    )
+    if key in seen:
+        field_name = "external_id" if entry.external_id else "title"
+        problems.on_release(entry, field_name, "appears twice in this catalog")
+    seen.add(key)
 
 
 def _check_text(plan: Plan, problems: Collector) -> None:
@@ -221,99 +296,205 @@ def resolve_source(catalog: Path, value: str) -> str | Path:
     return path if path.is_absolute() else catalog.parent / path
 
 
-@dataclass(frozen=True)
-class _FileCheck:
-    plan: Plan
-    track: int | None  # order, None for the cover
-    position: int  # the track's place in the list, 0 for the cover
+@dataclass(slots=True)
+class _Use:
+    """A track or cover naming a file: where a problem or warning about the file goes."""
+
+    summary: Summary
+    track: int | None  # the track's order; None for the cover
+    position: int  # the track's place in the list; 0 for the cover
     field: str
+
+    def where(self) -> str:
+        return "cover_art" if self.track is None else f"track {self.track}"
+
+
+@dataclass(slots=True)
+class _File:
+    """One distinct file of the catalog, checked once however many tracks name it."""
+
     source: str | Path
-    kind: uploads.MediaRule[Any]  # audio or image, as the field says
+    rule: uploads.MediaRule[Any]
+    stamp: spool.Stamp | None = None  # of the file as checked (None: downloaded)
+    size: int = 0
+    info: Any = None  # media.AudioInfo or media.ImageInfo, once accepted
+    error: str | None = None
+    uses: int = 0  # uses by the releases to create not staged yet
+    master: spool.StagedFile | None = None  # a copy in spool/.incoming for the uses to come
+    waiting: list[_Use] | None = None  # uses seen while its check runs
 
 
-def _file_checks(catalog: Path, plans: Iterable[Plan]) -> list[_FileCheck]:
-    checks = []
-    for plan in plans:
-        entry = plan.entry
-        if entry.cover_art:
-            checks.append(
-                _FileCheck(
-                    plan,
-                    None,
-                    0,
-                    "cover_art",
-                    resolve_source(catalog, entry.cover_art),
-                    uploads.IMAGE,
-                )
-            )
-        for track in entry.tracks:
-            if track.file:
-                checks.append(
-                    _FileCheck(
-                        plan,
-                        track.where,
-                        track.position,
-                        "file",
-                        resolve_source(catalog, track.file),
-                        uploads.AUDIO,
-                    )
-                )
-    return checks
-
-
-def _source_size(source: str | Path) -> int:
+def _identity(source: str | Path, field_name: str) -> tuple[Any, ...]:
+    """The same file, whichever way it is named (relative, absolute, via a link)."""
+    if isinstance(source, str):
+        return (field_name, "url", source)
     try:
-        return Path(source).stat().st_size if isinstance(source, Path) else 0
-    except (OSError, ValueError):  # ValueError: a name with a NUL, reported by its check
-        return 0
+        info = os.stat(source)
+    except (OSError, ValueError):  # missing, or a name the OS cannot take: its check says so
+        return (field_name, "path", str(source))
+    return (field_name, info.st_dev, info.st_ino)
 
 
-def _run_file_checks(
-    ctx: Context,
-    checks: list[_FileCheck],
-    problems: Collector,
-    progress: ImportProgress,
-    dry_run: bool,
-) -> None:
-    """Copy and check every file (in parallel); a dry run checks and throws the copy away."""
+def _check_in_place(path: Path, rule: uploads.MediaRule[Any]) -> tuple[Any, spool.Stamp]:
+    """Decode the user's file through where it lies; its stamp says it is the same later."""
+    path = uploads.usable_path(path)
+    try:
+        before: os.stat_result | None = os.stat(path)
+    except OSError:
+        before = None  # the check names the reason
+    if before is not None and stat.S_ISREG(before.st_mode) and before.st_size > rule.max_bytes:
+        raise spool.too_large(media.display_name(path), rule.max_bytes)
+    info = rule.inspect(path, None)
+    after = os.stat(path)
+    if before is None or spool.stamp_of(before) != spool.stamp_of(after):
+        raise InvalidMedia(f"{media.display_name(path)}: changed while it was being checked")
+    return info, spool.stamp_of(after)
 
-    def one(check: _FileCheck) -> tuple[_FileCheck, uploads.Checked[Any] | None, str | None]:
+
+class _Files:
+    """The catalog's distinct files: checked in parallel during validation, staged (copied
+    once, linked for each further use) while writing."""
+
+    def __init__(self, ctx: Context, progress: ImportProgress, dry_run: bool) -> None:
+        self.settings, self.progress, self.dry_run = ctx.settings, progress, dry_run
+        self.records: dict[tuple[Any, ...], _File] = {}
+        self.pool = ThreadPoolExecutor(max_workers=CHECK_WORKERS)
+        self.running: dict[Future[None], _File] = {}
+
+    def use(self, use: _Use, source: str | Path, problems: Collector) -> None:
+        rule = uploads.IMAGE if use.field == "cover_art" else uploads.AUDIO
+        key = _identity(source, use.field)
+        record = self.records.get(key)
+        if record is None:
+            record = self.records[key] = _File(source, rule)
+            self._start(record, problems)
+        record.uses += 1
+        if record.waiting is not None:
+            record.waiting.append(use)
+        else:
+            self._settle(record, use, problems)
+
+    def _start(self, record: _File, problems: Collector) -> None:
+        while len(self.running) >= IN_FLIGHT:
+            self._reap(problems)
+        record.waiting = []
+        self.running[self.pool.submit(self._check, record)] = record
+
+    def _check(self, record: _File) -> None:
+        """In a worker thread: this record only."""
+        source, rule = record.source, record.rule
         try:
-            checked = uploads.check_copy(ctx.settings, check.source, check.kind)
+            if isinstance(source, str):  # an https file: only a copy can be checked
+                checked = uploads.check_copy(self.settings, source, rule)
+                record.info, record.size = checked.info, checked.temp.size
+                if self.dry_run:
+                    checked.discard()
+                else:
+                    record.master = checked.temp
+            else:
+                record.info, record.stamp = _check_in_place(source, rule)
+                record.size = record.stamp[2]
         except VwazaError as exc:
-            return check, None, exc.message
-        finally:
-            progress.file_done(_source_size(check.source))
-        check.plan.warnings.extend(_warnings(check, checked.info.warnings))
-        if dry_run:
-            checked.discard()
-            return check, None, None
-        return check, checked, None
+            record.error = exc.message
 
-    with ThreadPoolExecutor(max_workers=CHECK_WORKERS) as pool:
-        for check, checked, error in pool.map(one, checks):
-            if error is not None:
-                at = (check.plan.entry.index, check.position)
-                problems.add(check.plan.entry.label, check.track, check.field, error, at)
-            elif checked is not None:
-                check.plan.checked[_key(check)] = checked
+    def _reap(self, problems: Collector) -> None:
+        done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+        for future in done:
+            record = self.running.pop(future)
+            future.result()  # a bug in a check surfaces here
+            self.progress.checked(record.size)
+            waiting, record.waiting = record.waiting or [], None
+            for use in waiting:
+                self._settle(record, use, problems)
+
+    def _settle(self, record: _File, use: _Use, problems: Collector) -> None:
+        summary = use.summary
+        if record.error is not None:
+            at = (summary.index, use.position)
+            problems.add(summary.label, use.track, use.field, record.error, at)
+            return
+        summary.warnings.extend((use.position, f"{use.where()}: {w}") for w in record.info.warnings)
+
+    def finish(self, problems: Collector) -> None:
+        while self.running:
+            self._reap(problems)
+
+    def to_stage(self) -> tuple[int, int]:
+        """Uses to stage, and the bytes of the distinct files to copy for them."""
+        used = [r for r in self.records.values() if r.uses and r.info is not None]
+        return sum(r.uses for r in used), sum(r.size for r in used if r.master is None)
+
+    def stage(self, source: str | Path, field_name: str, job_id: str) -> uploads.Accepted[Any]:
+        """The file as one more spool file, named by ``job_id``: copied at its first use,
+        a link to that copy at the next ones, the copy itself at the last."""
+        record = self.records.get(_identity(source, field_name))
+        if record is None or record.info is None or record.uses < 1:
+            shown = source if isinstance(source, str) else media.display_name(source)
+            raise InvalidMedia(f"{shown}: changed since it was checked: run the import again")
+        if record.master is None:
+            assert isinstance(record.source, Path)  # a download has its master from the check
+            assert record.stamp is not None
+            record.master = spool.copy_checked_in(
+                self.settings,
+                uploads.usable_path(record.source),
+                record.rule.max_bytes,
+                record.stamp,
+                self.progress.copied,
+            )
+        name = f"{job_id}.{record.info.extension}"
+        record.uses -= 1
+        if record.uses:
+            staged = spool.link_in(self.settings, record.master, name)
+        else:
+            staged = spool.commit(self.settings, record.master, name, sync_folder=False)
+            record.master = None
+        self.progress.staged()
+        return uploads.Accepted(staged, record.info, tuple(record.info.warnings))
+
+    def close(self) -> None:
+        """Stop checking (an interrupt), and remove the copies no release took."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        masters = [r.master.path for r in self.records.values() if r.master is not None]
+        spool.discard(masters)
 
 
-def _warnings(check: _FileCheck, found: Iterable[str]) -> list[tuple[int, str]]:
-    """A file's warnings, said with its place in the release (and kept in file order)."""
-    where = "cover_art" if check.track is None else f"track {check.track}"
-    return [(check.position, f"{where}: {warning}") for warning in found]
+def _validate(
+    ctx: Context, actor: Actor, path: Path, submit_all: bool, files: _Files
+) -> tuple[list[Summary], Collector]:
+    """Pass 1: every release and file checked; problems collected, nothing written."""
+    reader = CatalogReader(path)
+    problems = reader.problems
+    people = _People(ctx, actor)
+    seen: set[tuple[Any, ...]] = set()
+    summaries = []
+    for entry in reader.entries():
+        plan = Plan(entry, submit=entry.submit or submit_all)
+        people.resolve(plan, problems)
+        plan.existing = people.existing(plan)
+        _check_duplicate(plan, seen, problems)
+        summary = _summary(plan)
+        if plan.to_create:
+            _check_release(plan, problems)
+            for use, source in _uses(path, summary, entry):
+                files.use(use, source, problems)
+        summaries.append(summary)
+    files.finish(problems)
+    return summaries, problems
 
 
-def _key(check: _FileCheck) -> str:
-    return f"{check.field}:{check.track}:{check.source}"
+def _check_release(plan: Plan, problems: Collector) -> None:
+    _check_text(plan, problems)
+    _check_tracks(plan, problems)
+    _check_submit(plan, problems)
 
 
-def _discard_all(plans: Iterable[Plan]) -> None:
-    for plan in plans:
-        for checked in plan.checked.values():
-            checked.discard()
-        plan.checked.clear()
+def _uses(path: Path, summary: Summary, entry: ReleaseEntry) -> Iterator[tuple[_Use, str | Path]]:
+    if entry.cover_art:
+        yield _Use(summary, None, 0, "cover_art"), resolve_source(path, entry.cover_art)
+    for track in entry.tracks:
+        if track.file:
+            use = _Use(summary, track.where, track.position, "file")
+            yield use, resolve_source(path, track.file)
 
 
 # --- import ----------------------------------------------------------------------------------
@@ -330,68 +511,93 @@ def import_catalog(
     progress = progress or _Silent()
     actor = current_actor(ctx)
     path = Path(path)
-    entries, problems = read_catalog(path)
-    plans = [Plan(entry, submit=entry.submit or submit_all) for entry in entries]
-    _resolve_artists(ctx, actor, plans, problems)
-    _find_existing(ctx, plans)
-    _check_duplicates(plans, problems)
-    creating = [p for p in plans if p.to_create]
-    for plan in creating:
-        _check_text(plan, problems)
-        _check_tracks(plan, problems)
-        _check_submit(plan, problems)
-    # Files are checked even when the structure has problems, so that every problem is
-    # reported at once; nothing is kept then (as in a dry run).
-    checks = _file_checks(path, creating)
-    progress.begin(len(checks), sum(_source_size(c.source) for c in checks), len(creating))
-    try:
-        _run_file_checks(ctx, checks, problems, progress, dry_run or bool(problems.problems))
+    with ExitStack() as stack:
+        if not dry_run:  # a dry run writes nothing, not even the lock
+            stack.enter_context(sweep.staging(ctx.settings))
+        files = _Files(ctx, progress, dry_run)
+        stack.callback(files.close)
+        progress.checking()
+        try:
+            summaries, problems = _validate(ctx, actor, path, submit_all, files)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt("nothing was imported") from None
         problems.raise_if_any()
         if dry_run:
-            return _dry_run_report(plans)
-        return _write_all(ctx, actor, path, plans, progress)
-    finally:
-        _discard_all(plans)
+            return _dry_run_report(summaries)
+        return _write_all(ctx, actor, path, summaries, files, progress)
+    raise AssertionError("unreachable")  # mypy: ExitStack may swallow exceptions
 
 
-def _dry_run_report(plans: list[Plan]) -> dict[str, Any]:
-    rows = [_report_row(p, "would_create" if p.to_create else "would_skip") for p in plans]
+def _dry_run_report(summaries: list[Summary]) -> dict[str, Any]:
+    rows = [_report_row(s, "would_create" if s.to_create else "would_skip") for s in summaries]
     return {
-        "would_create": sum(p.to_create for p in plans),
-        "would_skip": sum(not p.to_create for p in plans),
+        "would_create": sum(s.to_create for s in summaries),
+        "would_skip": sum(not s.to_create for s in summaries),
         "releases": rows,
     }
 
 
-def _report_row(plan: Plan, result: str, created: dict[str, Any] | None = None) -> dict[str, Any]:
-    existing = plan.existing
-    release_id, status, tracks = None, None, len(plan.entry.tracks)
+def _report_row(
+    summary: Summary, result: str, created: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    existing = summary.existing
+    release_id, status, tracks = None, None, summary.tracks
     if created is not None:
         release_id, status = created["id"], created["status"]
     elif existing is not None:
         release_id, status, tracks = existing.id, str(existing.status), existing.tracks
     return {
-        "external_id": plan.entry.external_id,
+        "external_id": summary.external_id,
         "id": release_id,
-        "title": plan.entry.title,
+        "title": summary.title,
         "status": status,
         "tracks": tracks,
         "result": result,
-        "warnings": [warning for _, warning in sorted(plan.warnings, key=lambda w: w[0])],
+        "warnings": summary.said(),
     }
 
 
+def _changed(path: Path) -> InvalidInput:
+    return InvalidInput(
+        f"{media.display_name(path)} changed during the import: run it again (the releases "
+        "imported so far are kept, and skipped then)"
+    )
+
+
 def _write_all(
-    ctx: Context, actor: Actor, path: Path, plans: list[Plan], progress: ImportProgress
+    ctx: Context,
+    actor: Actor,
+    path: Path,
+    summaries: list[Summary],
+    files: _Files,
+    progress: ImportProgress,
 ) -> dict[str, Any]:
-    rows = []
-    for plan in plans:
-        if not plan.to_create:
-            rows.append(_report_row(plan, "skipped"))
-            continue
-        created = _write_release(ctx, actor, path, plan)
-        rows.append(_report_row(plan, "created" if created else "skipped", created))
-        progress.release_done()
+    """Pass 2: the catalog read again, each release written as soon as its files are in."""
+    to_stage, total_bytes = files.to_stage()
+    progress.staging(to_stage, total_bytes, sum(s.to_create for s in summaries))
+    reader = CatalogReader(path)
+    entries = reader.entries()
+    rows: list[dict[str, Any]] = []
+    try:
+        for summary in summaries:
+            entry = next(entries, None)
+            if entry is None or entry.digest != summary.digest:
+                raise _changed(path)
+            if not summary.to_create:
+                rows.append(_report_row(summary, "skipped"))
+                continue
+            plan = Plan(entry, summary.artist_id, None, summary.submit)
+            _check_release(plan, reader.problems)  # cleans the text, reads the ISRCs again
+            if reader.problems.problems:
+                raise _changed(path)
+            created = _write_release(ctx, actor, path, plan, files)
+            rows.append(_report_row(summary, "created" if created else "skipped", created))
+            progress.release_done()
+    except KeyboardInterrupt:
+        done = sum(r["result"] == "created" for r in rows)
+        raise KeyboardInterrupt(
+            f"{done} release(s) imported, kept; run the same import again for the rest"
+        ) from None
     return {
         "created": sum(r["result"] == "created" for r in rows),
         "skipped": sum(r["result"] == "skipped" for r in rows),
@@ -399,19 +605,16 @@ def _write_all(
     }
 
 
-def _write_release(ctx: Context, actor: Actor, path: Path, plan: Plan) -> dict[str, Any] | None:
-    """Rename the release's checked copies into the spool, then one transaction for the
-    release, its tracks and its jobs. Returns None when someone created it meanwhile."""
+def _write_release(
+    ctx: Context, actor: Actor, path: Path, plan: Plan, files: _Files
+) -> dict[str, Any] | None:
+    """Stage the release's files into the spool, then one transaction for the release, its
+    tracks and its jobs. Returns None when someone created it meanwhile."""
     committed: list[Path] = []
 
-    def accept(field_name: str, order: int | None, source: str) -> tuple[str, Any]:
+    def accept(field_name: str, source: str) -> tuple[str, Any]:
         job_id = new_id()
-        checked = plan.checked.pop(
-            _key(
-                _FileCheck(plan, order, 0, field_name, resolve_source(path, source), uploads.AUDIO)
-            )
-        )
-        accepted = checked.commit(ctx.settings, job_id, sync_folder=False)
+        accepted = files.stage(resolve_source(path, source), field_name, job_id)
         committed.append(accepted.staged.path)
         return job_id, accepted
 
@@ -433,7 +636,7 @@ def _rows(
     ctx: Context,
     actor: Actor,
     plan: Plan,
-    accept: Callable[[str, int | None, str], tuple[str, Any]],  # Any: an Accepted of either kind
+    accept: Callable[[str, str], tuple[str, Any]],  # Any: an Accepted of either kind
 ) -> tuple[Release, list[Track], list[UploadJob]]:
     """The release's rows, built by the same constructors as `release create`, `release
     cover` and `track add`; a release to submit makes the lifecycle's submit move."""
@@ -443,11 +646,11 @@ def _rows(
     )
     upload_jobs, tracks = [], []
     if entry.cover_art:
-        job_id, accepted = accept("cover_art", None, entry.cover_art)
+        job_id, accepted = accept("cover_art", entry.cover_art)
         release.cover_art = str(accepted.staged.path)
         upload_jobs.append(uploads.cover_job(ctx.settings, job_id, release.id, accepted))
     for entry_track in entry.tracks:
-        job_id, accepted = accept("file", entry_track.where, entry_track.file or "")
+        job_id, accepted = accept("file", entry_track.file or "")
         track = new_track(release.id, _track_fields(plan, entry_track), accepted)
         tracks.append(track)
         upload_jobs.append(uploads.audio_job(ctx.settings, job_id, release.id, track.id, accepted))

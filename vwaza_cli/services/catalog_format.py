@@ -3,14 +3,20 @@ structural problem collected (never the first one only)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
 import json
 import os
+import re
+import stat
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NoReturn
 
 from vwaza_cli.errors import InvalidCatalog, InvalidInput
 from vwaza_cli.media import display_name
@@ -106,6 +112,7 @@ class ReleaseEntry:
     tracks: list[TrackEntry] = field(default_factory=list)
     index: int = 0
     bad: set[str] = field(default_factory=set)  # fields already reported as malformed
+    digest: bytes = b""  # of the entry's text in the file: the same file read twice agrees
 
     @property
     def label(self) -> str:
@@ -158,6 +165,10 @@ class Collector:
         if self.problems:
             raise catalog_error(self.source, self.in_file_order())
 
+    def fail(self, field_name: str, message: str) -> NoReturn:
+        """The file cannot be read on: this is the one problem that matters."""
+        raise catalog_error(self.source, [Problem("catalog", None, field_name, message)])
+
 
 def catalog_error(source: Path, problems: list[Problem]) -> InvalidCatalog:
     error = InvalidCatalog(
@@ -169,27 +180,47 @@ def catalog_error(source: Path, problems: list[Problem]) -> InvalidCatalog:
 
 
 MAX_CATALOG_BYTES = 200 * 1024 * 1024
+READ_BYTES = 1024 * 1024  # catalog bytes read at a time while streaming its releases
 
 
 def read_catalog(path: Path) -> tuple[list[ReleaseEntry], Collector]:
-    """Parse a catalog; structural problems are collected, not raised (except unreadable)."""
-    collector = Collector(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".json", ".csv"):
-        collector.add("catalog", None, "file", "use a .json or .csv catalog file")
-        collector.raise_if_any()
-    text = _read_text(path, collector)
-    entries = _from_json(text, collector) if suffix == ".json" else _from_csv(text, collector)
-    for entry in entries:
-        _screen(entry, collector)
-    return entries, collector
+    """Parse a whole catalog; structural problems are collected, not raised (except when
+    the file cannot be read as a catalog at all)."""
+    reader = CatalogReader(path)
+    return list(reader.entries()), reader.problems
 
 
-def _read_text(path: Path, collector: Collector) -> str:
+class CatalogReader:
+    """A catalog's releases one at a time, each screened, with its problems collected.
+
+    A JSON catalog is streamed: memory holds one release, never the whole document. Each
+    entry carries a digest of its text, so that a second pass can tell the same file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems = Collector(path)
+
+    def entries(self) -> Iterator[ReleaseEntry]:
+        collector = self.problems
+        suffix = self.path.suffix.lower()
+        if suffix not in (".json", ".csv"):
+            collector.add("catalog", None, "file", "use a .json or .csv catalog file")
+            collector.raise_if_any()
+        with _open_catalog(self.path, collector) as handle:
+            if suffix == ".json":
+                found: Iterable[ReleaseEntry] = _JsonReleases(handle, collector).entries()
+            else:
+                found = _from_csv(_decode(handle.read(MAX_CATALOG_BYTES + 1), collector), collector)
+            for entry in found:
+                if not entry.digest:
+                    entry.digest = _digest(repr(entry))
+                _screen(entry, collector)
+                yield entry
+
+
+@contextmanager
+def _open_catalog(path: Path, collector: Collector) -> Iterator[BinaryIO]:
     """A regular file of bounded size only: a FIFO would hang, /dev/zero would never end."""
-    import os
-    import stat
-
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -208,13 +239,18 @@ def _read_text(path: Path, collector: Collector) -> str:
         elif info.st_size > MAX_CATALOG_BYTES:
             collector.add("catalog", None, "file", "too big for a catalog (over 200 MB)")
         collector.raise_if_any()
-        data = handle.read(MAX_CATALOG_BYTES + 1)
+        yield handle
+
+
+def _decode(data: bytes, collector: Collector) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        collector.add("catalog", None, "file", "not UTF-8 text")
-        collector.raise_if_any()
-    return ""
+        collector.fail("file", "not UTF-8 text")
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _screen(entry: ReleaseEntry, collector: Collector) -> None:
@@ -236,20 +272,116 @@ def _screen(entry: ReleaseEntry, collector: Collector) -> None:
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def _from_json(text: str, collector: Collector) -> list[ReleaseEntry]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        collector.add("catalog", None, "json", f"not valid JSON: {exc.msg} (line {exc.lineno})")
-    except RecursionError:
-        collector.add("catalog", None, "json", "not a catalog: nested too deeply")
-    except ValueError:  # the one other failure: a number of more digits than Python converts
-        collector.add("catalog", None, "json", "not valid JSON: a number far too long")
-    collector.raise_if_any()
-    if not isinstance(data, dict) or not isinstance(data.get("releases"), list):
-        collector.add("catalog", None, "releases", 'expected {"releases": [...]}')
-        collector.raise_if_any()
-    return [_json_release(i, raw, collector) for i, raw in enumerate(data["releases"])]
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _JsonReleases:
+    """The releases of a JSON catalog, decoded one at a time from a moving window of the
+    file's text: ``{"releases": [ ... ]}``, other top-level keys read and ignored."""
+
+    def __init__(self, handle: BinaryIO, collector: Collector) -> None:
+        self.handle, self.collector = handle, collector
+        self.text = codecs.getincrementaldecoder("utf-8-sig")()
+        self.decoder = json.JSONDecoder()
+        self.buffer, self.pos, self.line, self.eof = "", 0, 1, False
+        self.last = (0, 0)  # where the value read last lies in the window
+
+    def entries(self) -> Iterator[ReleaseEntry]:
+        found, listed = 0, False
+        if self._peek() != "{":
+            self._value()  # not JSON at all, or JSON of the wrong shape: say which
+            self.collector.fail("releases", 'expected {"releases": [...]}')
+        self.pos += 1
+        while self._peek() != "}":
+            key = self._value()
+            if not isinstance(key, str):
+                self._malformed("Expecting property name enclosed in double quotes")
+            self._expect(":")
+            if key == "releases" and self._peek() == "[":
+                listed = True
+                for index, (raw, digest) in enumerate(self._items(), start=found):
+                    entry = _json_release(index, raw, self.collector)
+                    entry.digest = digest
+                    found = index + 1
+                    yield entry
+            elif key == "releases":
+                self._value()
+                self.collector.fail("releases", 'expected {"releases": [...]}')
+            else:
+                self._value()
+            if self._peek() != "}":
+                self._expect(",")
+        self.pos += 1
+        if self._peek():
+            self._malformed("Extra data")
+        if not listed:
+            self.collector.fail("releases", 'expected {"releases": [...]}')
+
+    def _items(self) -> Iterator[tuple[Any, bytes]]:
+        self.pos += 1  # the [
+        if self._peek() == "]":
+            self.pos += 1
+            return
+        while True:
+            value = self._value()
+            start, end = self.last
+            yield value, _digest(self.buffer[start:end])
+            if self._peek() == "]":
+                self.pos += 1
+                return
+            self._expect(",")
+
+    def _value(self) -> Any:
+        """The next JSON value, reading on until the window holds all of it."""
+        self._peek()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                cut_short = exc.pos == len(self.buffer) or exc.msg.startswith("Unterminated")
+                if cut_short and self._more():
+                    continue
+                self._malformed(exc.msg, exc.pos)
+            except RecursionError:
+                self.collector.fail("json", "not a catalog: nested too deeply")
+            except ValueError:  # the one other failure: more digits than Python converts
+                self.collector.fail("json", "not valid JSON: a number far too long")
+            if end < len(self.buffer) or not self._more():  # a number may go on
+                self.last, self.pos = (self.pos, end), end
+                return value
+
+    def _peek(self) -> str:
+        """The next character after white space ("" at the end), without taking it."""
+        while True:
+            self.pos = _SPACE.match(self.buffer, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buffer) or not self._more():
+                return self.buffer[self.pos : self.pos + 1]
+
+    def _expect(self, char: str) -> None:
+        if self._peek() != char:
+            self._malformed(f"Expecting {char!r} delimiter")
+        self.pos += 1
+
+    def _more(self) -> bool:
+        """Read on into the window (dropping what was taken); False at the end."""
+        if self.eof:
+            return False
+        taken = self.buffer[: self.pos]
+        self.line += taken.count("\n")
+        wanted = max(READ_BYTES, len(self.buffer) - self.pos)  # a long value: read in doubles
+        data = self.handle.read(wanted)
+        try:
+            more = self.text.decode(data, final=not data)
+        except UnicodeDecodeError:
+            self.collector.fail("file", "not UTF-8 text")
+        self.eof = not data
+        self.buffer, self.pos = self.buffer[self.pos :] + more, 0
+        return bool(data)
+
+    def _malformed(self, message: str, pos: int | None = None) -> NoReturn:
+        where = self.pos if pos is None else pos
+        line = self.line + self.buffer.count("\n", 0, where)
+        self.collector.fail("json", f"not valid JSON: {message} (line {line})")
 
 
 def _json_release(index: int, raw: Any, collector: Collector) -> ReleaseEntry:

@@ -220,3 +220,52 @@ def download_in(
         lambda blocks: _write_temp(settings, blocks, limit, on_bytes, url),
         allow_private=settings.allow_private_urls,
     )
+
+
+# --- files checked where they lie (catalog import) --------------------------------------------
+
+Stamp = tuple[int, int, int, int]  # device, inode, size, modification time (ns)
+
+
+def stamp_of(info: os.stat_result) -> Stamp:
+    """What tells a file checked where it lies from the same name holding other bytes."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def copy_checked_in(
+    settings: Settings,
+    source: Path,
+    limit: int,
+    checked: Stamp,
+    on_bytes: Callable[[int], None] | None = None,
+) -> StagedFile:
+    """Copy a file that was checked where it lies into the spool's incoming folder, hashing
+    as it goes; refused (nothing left behind) if it is no longer the file that was checked."""
+    label = display_name(source)
+    changed = InvalidMedia(f"{label}: changed since it was checked: run the import again")
+    with _open_source(source) as reader:
+        if stamp_of(os.fstat(reader.fileno())) != checked:
+            raise changed
+        staged = _write_temp(settings, _read_blocks(reader, label), limit, on_bytes, label)
+        if stamp_of(os.fstat(reader.fileno())) != checked or staged.size != checked[2]:
+            discard([staged.path])
+            raise changed
+    return staged
+
+
+def link_in(settings: Settings, staged: StagedFile, name: str) -> StagedFile:
+    """One more spool file of a staged file's bytes, under ``name``: a hard link (no copy),
+    or a copy where the file system has none. The caller fsyncs the spool folder."""
+    if "/" in name or name.startswith("."):
+        raise ValueError(f"spool names are IDs, got {name!r}")
+    target = settings.spool_dir / name
+    try:
+        os.link(staged.path, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.EOPNOTSUPP):
+            raise spool_error(settings, exc) from None
+        with _open_source(staged.path) as reader:
+            label = display_name(staged.path)
+            copy = _write_temp(settings, _read_blocks(reader, label), staged.size, None, label)
+        return commit(settings, copy, name, sync_folder=False)
+    return StagedFile(target, staged.sha256, staged.size)
