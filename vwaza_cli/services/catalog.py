@@ -23,7 +23,7 @@ import stat
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,6 +58,10 @@ from vwaza_cli.services.views import release_view
 from vwaza_cli.storage.download import is_url
 
 CHECK_WORKERS = 4
+_MUTAGEN_FORMATS = (
+    "aac ac3 aiff apev2 asf dsdiff dsf easyid3 easymp4 flac id3 monkeysaudio mp3 mp4 musepack "
+    "oggflac oggopus oggspeex oggtheora oggvorbis optimfrog smf tak trueaudio wave wavpack"
+).split()
 IN_FLIGHT = 2 * CHECK_WORKERS  # distinct files being checked at once
 
 
@@ -351,6 +355,30 @@ def _check_in_place(path: Path, rule: uploads.MediaRule[Any]) -> tuple[Any, spoo
     return info, spool.stamp_of(after)
 
 
+# Every module the media checks import on first use (mutagen.File's format modules among
+# them): loaded once in the main thread before the checking threads start, because threads
+# importing them at the same moment can deadlock on the import locks, and Python then
+# raises in one of them (the file would be refused for it).
+_DECODER_MODULES = (
+    *(f"mutagen.{name}" for name in _MUTAGEN_FORMATS),
+    "soundfile",
+    "numpy",
+    "av",
+    "PIL.Image",
+)
+
+
+def _load_decoders() -> None:
+    import importlib
+
+    for name in _DECODER_MODULES:
+        with suppress(ImportError):  # a format an older mutagen lacks
+            importlib.import_module(name)
+    from PIL import Image
+
+    Image.init()  # Pillow's format plugins, imported at the first open otherwise
+
+
 class _Files:
     """The catalog's distinct files: checked in parallel during validation, staged (copied
     once, linked for each further use) while writing."""
@@ -366,6 +394,8 @@ class _Files:
         key = _identity(source, use.field)
         record = self.records.get(key)
         if record is None:
+            if not self.records:
+                _load_decoders()
             record = self.records[key] = _File(source, rule)
             self._start(record, problems)
         record.uses += 1
