@@ -60,6 +60,9 @@ sys.path.insert(0, str(REPO))  # `vwaza_cli` and `tests.support` when run from a
 from vwaza_cli.services.context import Context  # noqa: E402
 
 AIM_DB_RATIO, AIM_FLOOR_RATIO = 2.0, 1.5
+AIM_PEAK_RSS_MB = 200  # an import of a ~50 MB catalog, in its own process
+MEMORY_CATALOG_MB = 50
+MEMORY_POOL = (100, 20)  # distinct WAVs and covers the big catalog names over and over
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 WAV_SECONDS = tuple(round(0.10 + 0.01 * n, 2) for n in range(11))  # 0.10 .. 0.20 s
 CHUNK = 1024 * 1024
@@ -210,10 +213,9 @@ def _timed(timings: Timings, key: str, function: Callable[..., Any]) -> Callable
 def instrumented(timings: Timings) -> Iterator[None]:
     """Wrap the import's phases (in this process only): time them, capture the rows. A
     function renamed in the service makes mock.patch fail loudly, never time nothing."""
-    from vwaza_cli import media
     from vwaza_cli.db import catalog as db_catalog
     from vwaza_cli.db.models import column_values
-    from vwaza_cli.services import catalog, catalog_format, spool, uploads
+    from vwaza_cli.services import catalog, spool
 
     def write_all(*args: Any, **kwargs: Any) -> Any:
         timings.writing = True
@@ -228,20 +230,18 @@ def instrumented(timings: Timings) -> Iterator[None]:
         return db_insert_release(session, release, tracks, jobs)
 
     catalog_write_all, db_insert_release = catalog._write_all, db_catalog.insert_release
-    patches = {
-        (catalog, "read_catalog"): _timed(timings, "read catalog", catalog_format.read_catalog),
-        (catalog, "_run_file_checks"): _timed(
-            timings, "copy + check (wall)", catalog._run_file_checks
-        ),
+    patches: dict[tuple[Any, str], Any] = {
+        (catalog, "_validate"): _timed(timings, "validate + check files (wall)", catalog._validate),
         (catalog, "_write_all"): _timed(timings, "write (wall)", write_all),
         (db_catalog, "insert_release"): _timed(timings, "db inserts", insert_release),
-        (uploads.Checked, "commit"): _timed(
-            timings, "rename into spool + dir fsync", uploads.Checked.commit
+        (spool, "copy_checked_in"): _timed(timings, "copy + hash + fsync", spool.copy_checked_in),
+        (spool, "commit"): _timed(timings, "rename into spool", spool.commit),
+        (spool, "link_in"): _timed(timings, "link into spool", spool.link_in),
+        (spool, "fsync_dir"): _timed(timings, "spool folder fsync", spool.fsync_dir),
+        (catalog, "_rows"): _timed(timings, "build rows (incl. staging)", catalog._rows),
+        (catalog, "_check_in_place"): _timed(
+            timings, "worker: decode in place", catalog._check_in_place
         ),
-        (catalog, "_rows"): _timed(timings, "build rows (incl. renames)", catalog._rows),
-        (spool, "copy_in"): _timed(timings, "worker: copy + hash + fsync", spool.copy_in),
-        (media, "inspect_audio"): _timed(timings, "worker: decode audio", media.inspect_audio),
-        (media, "inspect_image"): _timed(timings, "worker: decode covers", media.inspect_image),
     }
     with contextlib.ExitStack() as stack:
         for (owner, name), wrapper in patches.items():
@@ -261,19 +261,19 @@ class Profiles:
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
-        from vwaza_cli.services import uploads
+        from vwaza_cli.services import catalog
 
-        check_copy = uploads.check_copy
+        check = catalog._check_in_place
 
         def profiled(*args: Any, **kwargs: Any) -> Any:
             profile = self.workers.setdefault(threading.get_ident(), self._new())
             profile.enable()
             try:
-                return check_copy(*args, **kwargs)
+                return check(*args, **kwargs)
             finally:
                 profile.disable()
 
-        with mock.patch.object(uploads, "check_copy", profiled):
+        with mock.patch.object(catalog, "_check_in_place", profiled):
             self.main.enable()
             try:
                 yield
@@ -653,6 +653,157 @@ def pg_reachable(url: str) -> str | None:
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+# --- memory (a big catalog) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemoryResult:
+    catalog_mb: float
+    releases: int
+    tracks: int
+    files: int
+    peak_mb: float
+    seconds: float
+    created: int
+    dry_peak_mb: float
+    dry_seconds: float
+    dry_written: int  # bytes the dry run added under the data folder
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.peak_mb < AIM_PEAK_RSS_MB else "MISS"
+
+
+def make_big_catalog(folder: Path, megabytes: float) -> tuple[Path, int, int, int]:
+    """A JSON catalog of about ``megabytes`` MB (10 tracks a release) naming a small pool of
+    real files over and over: the catalog is big, the media small. Written as it is made."""
+    from tests.support.media_factory import make_cover
+
+    (folder / "audio").mkdir(parents=True)
+    (folder / "art").mkdir()
+    wavs = _wav_templates(folder)
+    audio_count, cover_count = MEMORY_POOL
+    for n in range(audio_count):
+        (folder / "audio" / f"{n:03d}.wav").write_bytes(_unique_wav(wavs[n % len(wavs)], n))
+    jpeg = make_cover(folder / "template.jpg", size=1000).read_bytes()
+    for n in range(cover_count):
+        (folder / "art" / f"{n:03d}.jpg").write_bytes(_unique_jpeg(jpeg, n))
+    path, releases = folder / "big.json", 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"releases": [')
+        while out.tell() < megabytes * 1e6:
+            out.write(("," if releases else "") + json.dumps(_big_release(releases)))
+            releases += 1
+        out.write("]}")
+    return path, releases, releases * 10, audio_count + cover_count
+
+
+def _big_release(r: int) -> dict[str, Any]:
+    audio_count, cover_count = MEMORY_POOL
+    tracks = [
+        {
+            "order": t,
+            "title": f"Track {t}",
+            "file": f"audio/{(r * 10 + t) % audio_count:03d}.wav",
+            "isrc": f"USVWZ25{(r * 10 + t) % 100_000:05d}",
+        }
+        for t in range(1, 11)
+    ]
+    return {
+        "external_id": f"BIG-{r:06d}",
+        "title": f"Big Catalog Release {r}",
+        "genre": "Electronic",
+        "cover_art": f"art/{r % cover_count:03d}.jpg",
+        "submit": True,
+        "tracks": tracks,
+    }
+
+
+def _cli_import(env: dict[str, str], catalog: Path, *options: str) -> tuple[float, float, Any]:
+    """`vwaza catalog import` in a process of its own: its peak RSS (MB), seconds, report."""
+    import subprocess
+
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vwaza_cli",
+                "catalog",
+                "import",
+                str(catalog),
+                "--json",
+                *options,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        report = json.loads(out.read() or b"null")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"catalog import {' '.join(options)} exited {status}")
+    return usage.ru_maxrss / 1024, seconds, report  # ru_maxrss: kB on Linux
+
+
+def _tree_bytes(folder: Path) -> int:
+    return sum(p.lstat().st_size for p in folder.rglob("*")) if folder.exists() else 0
+
+
+def measure_memory(work: Path, megabytes: float) -> MemoryResult:
+    """A dry run, then the import, of a big catalog into SQLite, each in its own process."""
+    _say(f"memory: making a ~{megabytes:g} MB catalog")
+    catalog, releases, tracks, files = make_big_catalog(work / "big-label", megabytes)
+    home = work / "home-memory"
+    token = _artist_token(_context(home, None))
+    env = {
+        **os.environ,
+        "VWAZA_HOME": str(home),
+        "VWAZA_TOKEN": token,
+        "VWAZA_MACHINE_ID": "bench",
+        "PYTHONPATH": str(REPO),
+    }
+    _say(f"memory: dry run of {releases:,} releases x 10")
+    data = home / "data"
+    before = _tree_bytes(data)
+    dry_peak, dry_seconds, _ = _cli_import(env, catalog, "--dry-run")
+    dry_written = _tree_bytes(data) - before
+    _settle()
+    _say(f"memory: importing {releases:,} releases x 10")
+    peak, seconds, report = _cli_import(env, catalog)
+    return MemoryResult(
+        catalog.stat().st_size / 1e6,
+        releases,
+        tracks,
+        files,
+        peak,
+        seconds,
+        report["created"],
+        dry_peak,
+        dry_seconds,
+        dry_written,
+    )
+
+
+def print_memory(m: MemoryResult) -> None:
+    print(
+        f"\nmemory: a {m.catalog_mb:.1f} MB JSON catalog, {m.releases:,} releases x 10 tracks "
+        f"naming {m.files} distinct files (SQLite, `vwaza catalog import` in its own process)"
+    )
+    print(
+        f"  import: peak RSS {m.peak_mb:.0f} MB (aim < {AIM_PEAK_RSS_MB} MB) {m.verdict}; "
+        f"{m.seconds:.1f} s, {m.created:,} releases created ({m.releases / m.seconds:.0f}/s)"
+    )
+    print(
+        f"  dry run: peak RSS {m.dry_peak_mb:.0f} MB, {m.dry_seconds:.1f} s, "
+        f"{m.dry_written:,} bytes written under the data folder"
+    )
+
+
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -688,17 +839,17 @@ def print_details(r: Result) -> None:
     s, calls = r.timings.seconds, r.timings.calls
     tx, inserts = s["db transactions"], s["db inserts"]
     print(f"\n{r.engine}: where the import's {r.whole:.2f} s went (wall clock)")
-    for key in ("read catalog", "validation queries", "copy + check (wall)"):
-        _line(1, key, s[key])
-    _line(2, "(in threads, summed) copy + hash + fsync", s["worker: copy + hash + fsync"])
-    _line(2, "(in threads, summed) decode audio", s["worker: decode audio"])
-    _line(2, "(in threads, summed) decode covers", s["worker: decode covers"])
+    _line(1, "validate + check files (wall)", s["validate + check files (wall)"])
+    _line(2, "validation queries", s["validation queries"])
+    _line(2, "(in threads, summed) decode in place", s["worker: decode in place"])
     _line(1, "write (wall)", s["write (wall)"], f"{calls['db transactions']} releases")
-    _line(2, "build rows (incl. renames)", s["build rows (incl. renames)"])
-    renames = calls["rename into spool + dir fsync"]
+    _line(2, "build rows (incl. staging)", s["build rows (incl. staging)"])
     _line(
-        3, "rename into spool + dir fsync", s["rename into spool + dir fsync"], f"{renames} files"
+        3, "copy + hash + fsync", s["copy + hash + fsync"], f"{calls['copy + hash + fsync']} files"
     )
+    _line(3, "rename into spool", s["rename into spool"], f"{calls['rename into spool']} files")
+    _line(3, "link into spool", s["link into spool"], f"{calls['link into spool']} files")
+    _line(2, "spool folder fsync", s["spool folder fsync"], f"{calls['spool folder fsync']} times")
     _line(2, "DB part: transactions", tx, f"{calls['db transactions']} transactions")
     _line(3, "inserts (insert_release)", inserts)
     _line(3, "session, BEGIN, COMMIT", tx - inserts)
@@ -730,9 +881,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pg", metavar="URL", default=DEFAULT_PG, help="PostgreSQL server")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     parser.add_argument("--profile", action="store_true", help="print cProfile summaries")
+    parser.add_argument(
+        "--memory-mb",
+        type=float,
+        default=MEMORY_CATALOG_MB,
+        help="size of the big catalog whose import's peak RSS is measured (0: skip)",
+    )
+    parser.add_argument(
+        "--memory-only", action="store_true", help="only the big catalog's peak RSS"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.releases, args.tracks = 100, 10
+        args.memory_mb = min(args.memory_mb, 5)
     if args.releases < 1 or args.tracks < 1:
         parser.error("--releases and --tracks must be 1 or more")
     return args
@@ -741,32 +902,43 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     began = time.perf_counter()
-    results = []
+    results, memory = [], None
     with tempfile.TemporaryDirectory(prefix="vwaza-catalog-bench-") as folder:
         work = Path(folder)
-        start = time.perf_counter()
-        label = make_label(work / "label", args.releases, args.tracks)
-        made = time.perf_counter() - start
-        print(
-            f"catalog: {label.releases} releases x {args.tracks} tracks, "
-            f"{len(label.sources)} files (WAV 0.10-0.20 s mono 44.1 kHz, a 1000 px JPEG per "
-            f"release), {label.total_bytes / 1e6:.1f} MB, made in {made:.1f} s"
-        )
-        results.append(run_engine("sqlite", None, label, work, args))
-        why_not = None if args.no_pg else pg_reachable(args.pg)
-        if args.no_pg:
-            print("postgresql: skipped (--no-pg)")
-        elif why_not:
-            print(f"postgresql: skipped, {args.pg} does not answer ({why_not})")
-        else:
-            with scratch_pg(args.pg) as database_url:
-                results.append(run_engine("postgresql", database_url, label, work, args))
-    print()
-    print_table(results)
-    for result in results:
-        print_details(result)
+        if not args.memory_only:
+            results = run_throughput(work, args)
+        if args.memory_mb > 0:
+            memory = measure_memory(work, args.memory_mb)
+    if results:
+        print()
+        print_table(results)
+        for result in results:
+            print_details(result)
+    if memory is not None:
+        print_memory(memory)
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(f"\n{os.cpu_count()} CPUs, load {load}; the run took {time.perf_counter() - began:.0f} s")
+
+
+def run_throughput(work: Path, args: argparse.Namespace) -> list[Result]:
+    start = time.perf_counter()
+    label = make_label(work / "label", args.releases, args.tracks)
+    made = time.perf_counter() - start
+    print(
+        f"catalog: {label.releases} releases x {args.tracks} tracks, "
+        f"{len(label.sources)} files (WAV 0.10-0.20 s mono 44.1 kHz, a 1000 px JPEG per "
+        f"release), {label.total_bytes / 1e6:.1f} MB, made in {made:.1f} s"
+    )
+    results = [run_engine("sqlite", None, label, work, args)]
+    why_not = None if args.no_pg else pg_reachable(args.pg)
+    if args.no_pg:
+        print("postgresql: skipped (--no-pg)")
+    elif why_not:
+        print(f"postgresql: skipped, {args.pg} does not answer ({why_not})")
+    else:
+        with scratch_pg(args.pg) as database_url:
+            results.append(run_engine("postgresql", database_url, label, work, args))
+    return results
 
 
 if __name__ == "__main__":
