@@ -125,17 +125,25 @@ class Outcome:
         return json.loads(self.stderr)["error"]
 
 
+SERVER_MACHINE_COMMANDS = ("init", "db")  # run where the server runs (cli.md, team mode)
+
+
 @dataclass
 class Cli:
-    """Runs `vwaza` in-process through Typer's runner, as a given user (or none)."""
+    """Runs `vwaza` in-process through Typer's runner, as a given user (or none); with a
+    ``server``, as a client of that team server (VWAZA_SERVER), except the commands that
+    belong to the server's machine, which run there."""
 
     runner: CliRunner = field(default_factory=CliRunner)
     token: str | None = None
+    server: str | None = None
 
     def __call__(self, *args: str, input: str | None = None, token: str | None = None) -> Outcome:
         from vwaza_cli.cli.main import app
 
         env = {"VWAZA_TOKEN": token if token is not None else self.token}
+        if self.server is not None and args and args[0] not in SERVER_MACHINE_COMMANDS:
+            env["VWAZA_SERVER"] = self.server
         result = self.runner.invoke(app, list(args), input=input, env=env)
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
@@ -148,12 +156,35 @@ class Cli:
         return outcome.json()
 
     def as_user(self, token: str) -> Cli:
-        return Cli(self.runner, token)
+        return Cli(self.runner, token, self.server)
+
+
+MODES = ("local", "remote")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_modes` run as on one machine and through a team server."""
+    if "cli_mode" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_modes") is not None
+        metafunc.parametrize("cli_mode", MODES if both else MODES[:1], indirect=True)
 
 
 @pytest.fixture
-def cli(env: Path) -> Cli:
-    return Cli()
+def cli_mode(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "local"))
+
+
+@pytest.fixture
+def cli(env: Path, cli_mode: str) -> Iterator[Cli]:
+    """The CLI on this machine's store; in remote mode, the CLI as a client of a real
+    `vwaza serve` (uvicorn on 127.0.0.1) over that same store and home."""
+    if cli_mode == "local":
+        yield Cli()
+        return
+    from tests.support.team_server import serving
+
+    with serving() as base:
+        yield Cli(server=base)
 
 
 @pytest.fixture

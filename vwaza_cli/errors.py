@@ -193,3 +193,15 @@ class StagedCopyChanged(InvalidInput):
 class StorageRefused(Unavailable):
     """Storage refuses the daemon itself (its key, its URL, a bucket it may not create):
     no upload can start until a setting is fixed, whichever file it is."""
+
+
+_BY_KIND: dict[str, type[VwazaError]] = {
+    cls.kind: cls
+    for cls in (NotFound, PermissionDenied, Conflict, InvalidInput, Unavailable, BadUsage)
+}
+
+
+def error_of_kind(kind: str, message: str, **details: Any) -> VwazaError:
+    """An error a server answered, rebuilt here with the exit code its type names (a client
+    takes the exit code from the type, never from the HTTP status); an unknown type is a bug."""
+    return _BY_KIND.get(kind, VwazaError)(message, **details)

@@ -46,6 +46,7 @@ _ENV_KEYS = {
     "session_days": "VWAZA_SESSION_DAYS",
     "machine_id": "VWAZA_MACHINE_ID",
     "allow_private_urls": "VWAZA_ALLOW_PRIVATE_URLS",
+    "server": "VWAZA_SERVER",
 }
 
 
@@ -76,6 +77,7 @@ class Settings:
     config_file: Path
     config_found: bool
     allow_private_urls: bool = False  # catalog downloads may reach loopback/private addresses
+    server: str | None = None  # team mode: the `vwaza serve` this machine is a client of
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -214,6 +216,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         config_file=config_file,
         config_found=config_found,
         allow_private_urls=_flag(values.get("allow_private_urls"), "allow_private_urls"),
+        server=str(values["server"]).rstrip("/") if values.get("server") else None,
     )
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Cli, forget_saved_login, make_admin, sign_up
+
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
 
 PASSWORD = "correct horse"
 

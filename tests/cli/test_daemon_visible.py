@@ -53,7 +53,7 @@ def _daemon_alive() -> None:
 
 def _when_waiting(monkeypatch: pytest.MonkeyPatch, action) -> list[float]:
     """Instead of sleeping between two looks, do what the daemon would meanwhile."""
-    from vwaza_cli.services import upload_watch
+    from vwaza_cli import watching
 
     pauses: list[float] = []
 
@@ -61,7 +61,7 @@ def _when_waiting(monkeypatch: pytest.MonkeyPatch, action) -> list[float]:
         pauses.append(seconds)
         action()
 
-    monkeypatch.setattr(upload_watch, "pause", pause)
+    monkeypatch.setattr(watching, "pause", pause)
     return pauses
 
 
@@ -208,9 +208,9 @@ def test_a_negative_timeout_is_a_usage_error(ada: Cli, media: Media, store_url: 
 
 
 def test_waiting_looks_at_the_store_at_a_modest_interval() -> None:
-    from vwaza_cli.services import upload_watch
+    from vwaza_cli import watching
 
-    assert upload_watch.POLL_SECONDS >= 0.5
+    assert watching.POLL_SECONDS >= 0.5
 
 
 def test_the_wait_follows_only_a_release_the_caller_may_see(

@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import Cli, Media, store_snapshot
 
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
+
 
 @dataclass
 class World:

@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import Cli, Media, spool_files, store_snapshot
 
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
+
 
 def _release(cli: Cli, title: str = "Night Drive") -> dict:
     return cli.ok("release", "create", title, "--genre", "Electronic")

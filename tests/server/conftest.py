@@ -3,7 +3,6 @@ store on each engine (the shared `env` fixture), and httpx clients as the people
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import Cli
+from tests.support.team_server import start_server
 
 PASSWORD = "correct horse"
 ADMIN_PASSWORD = "admin password"
@@ -50,39 +50,6 @@ class Api:
         return self.as_user(answer["token"])
 
 
-@dataclass
-class Running:
-    server: Any
-    thread: threading.Thread
-
-    @property
-    def base(self) -> str:
-        host, port = self.server.servers[0].sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}"
-
-
-def start_server(app: Any) -> Running:
-    """uvicorn in a thread on a port the OS picks; returns once it is listening."""
-    import uvicorn
-
-    from vwaza_cli.server.run import KEEP_LOGGING, uvicorn_config
-
-    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", 0, log_config=KEEP_LOGGING))
-    started = threading.Event()
-    original = server.startup
-
-    async def startup(sockets: Any = None) -> None:
-        await original(sockets)
-        started.set()
-
-    server.startup = startup  # type: ignore[method-assign]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    if not started.wait(timeout=60) or not server.started:
-        pytest.fail("the server did not start")
-    return Running(server, thread)
-
-
 @pytest.fixture
 def api(env: Any) -> Iterator[Api]:
     """A migrated store on each engine, and an anonymous client of a server over it."""
@@ -93,8 +60,7 @@ def api(env: Any) -> Iterator[Api]:
     client = Api(running.base)
     assert client.ok("GET", "/health") == {"status": "ok"}
     yield client
-    running.server.should_exit = True
-    running.thread.join(timeout=30)
+    running.stop()
 
 
 @dataclass

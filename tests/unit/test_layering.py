@@ -20,6 +20,12 @@ LAZY_ON_PURPOSE = {
     ("vwaza_cli/storage/__init__.py", "vwaza_cli.storage.supabase"): (
         "imports storage3 and httpx at its top; open_store loads it only for a Supabase store"
     ),
+    ("vwaza_cli/client/__init__.py", "vwaza_cli.client.remote"): (
+        "imports httpx at its top; connect loads it only on a client of a team server"
+    ),
+    ("vwaza_cli/client/__init__.py", "vwaza_cli.client.local"): (
+        "imports the services (SQLAlchemy) at its top; a client of a team server loads none"
+    ),
 }
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context
 from vwaza_cli.cli.options import Json, PasswordStdin, RoleOption, Yes, ask_password, confirm
+from vwaza_cli.client import connect
 from vwaza_cli.enums import Role
 
 app = typer.Typer(help="Administration (admins only).", no_args_is_help=True)
@@ -30,12 +30,10 @@ def user_create(
 
     Example: vwaza admin user create --email bo@example.com --role ADMIN --password-stdin
     """
-    from vwaza_cli.services import accounts
-
-    ctx = context()
-    accounts.require_admin(ctx)  # before asking for a password nobody may set
+    backend = connect()
+    backend.require_admin()  # before asking for a password nobody may set
     password = ask_password(password_stdin, confirm=True)
-    user = accounts.create_user(ctx, email, role, artist_name, password)
+    user = backend.create_user(email, role, artist_name, password)
     output.emit(user, output.show_user)
 
 
@@ -45,9 +43,7 @@ def user_list(json: Json = False) -> None:
 
     Example: vwaza admin user list --json
     """
-    from vwaza_cli.services import accounts
-
-    output.emit(accounts.list_users(context()), output.users_table)
+    output.emit(connect().list_users(), output.users_table)
 
 
 @user_app.command("delete")
@@ -62,12 +58,10 @@ def user_delete(
 
     Example: vwaza admin user delete bo@example.com --yes
     """
-    from vwaza_cli.services import accounts
-
-    ctx = context()
-    accounts.require_admin(ctx)
+    backend = connect()
+    backend.require_admin()
     if not confirm(f"Delete {email} and everything of theirs?", yes):
         output.emit({"deleted": False}, output.done("nothing deleted"))
         return
-    result = accounts.delete_user(ctx, email)
+    result = backend.delete_user(email)
     output.emit(result, output.done(f"deleted {result['email']}"))

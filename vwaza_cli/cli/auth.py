@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context
 from vwaza_cli.cli.options import Json, PasswordStdin, ask_password, read_stdin_line
+from vwaza_cli.client import check_server_url, connect
 
 app = typer.Typer(help="Your account: register, log in and out, passwords.", no_args_is_help=True)
 password_app = typer.Typer(help="Change or reset a password.", no_args_is_help=True)
@@ -28,10 +28,8 @@ def register(
 
     Example: vwaza auth register --email ada@example.com --artist-name "Ada"
     """
-    from vwaza_cli.services import accounts
-
     password = ask_password(password_stdin, confirm=True)
-    user = accounts.register(context(), email, artist_name, password)
+    user = connect().register(email, artist_name, password)
     output.emit(
         user,
         output.done(
@@ -41,15 +39,27 @@ def register(
 
 
 @app.command()
-def login(email: Email, password_stdin: PasswordStdin = False, json: Json = False) -> None:
+def login(
+    email: Email,
+    password_stdin: PasswordStdin = False,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            metavar="URL",
+            help="A team server (`vwaza serve`) to log in to; saved with the session, so "
+            "later commands go through it.",
+        ),
+    ] = None,
+    json: Json = False,
+) -> None:
     """Log in and save the session (file mode 0600).
 
-    Example: vwaza auth login --email ada@example.com
+    Example: vwaza auth login --email ada@example.com --server https://vwaza.example.com
     """
-    from vwaza_cli.services import accounts
-
+    backend = connect(check_server_url(server) if server else None)  # a bad URL: before asking
     password = ask_password(password_stdin, confirm=False)
-    result = accounts.login(context(), email, password)
+    result = backend.login(email, password)
     output.emit(result, output.done(f"logged in as {result['user']['email']}"))
 
 
@@ -59,9 +69,7 @@ def logout(json: Json = False) -> None:
 
     Example: vwaza auth logout
     """
-    from vwaza_cli.services import accounts
-
-    output.emit(accounts.logout(context()), output.done("logged out"))
+    output.emit(connect().logout(), output.done("logged out"))
 
 
 @app.command()
@@ -70,9 +78,7 @@ def whoami(json: Json = False) -> None:
 
     Example: vwaza auth whoami --json
     """
-    from vwaza_cli.services import accounts
-
-    output.emit(accounts.whoami(context()), output.show_user)
+    output.emit(connect().whoami(), output.show_user)
 
 
 @password_app.command("change")
@@ -81,14 +87,13 @@ def password_change(password_stdin: PasswordStdin = False, json: Json = False) -
 
     Example: printf 'old\\nnew\\n' | vwaza auth password change --password-stdin
     """
-    from vwaza_cli.services import accounts
-
+    backend = connect()
     if password_stdin:
         old, new = read_stdin_line("current password"), read_stdin_line("new password")
     else:
         old = ask_password(False, confirm=False, prompt="Current password")
         new = ask_password(False, confirm=True, prompt="New password")
-    output.emit(accounts.change_password(context(), old, new), output.done("password changed"))
+    output.emit(backend.change_password(old, new), output.done("password changed"))
 
 
 @password_app.command("reset-request")
@@ -97,9 +102,7 @@ def password_reset_request(email: Email, json: Json = False) -> None:
 
     Example: vwaza auth password reset-request --email ada@example.com
     """
-    from vwaza_cli.services import password_reset
-
-    result = password_reset.request_reset(context(), email)
+    result = connect().request_reset(email)
     output.emit(result, output.done(result["message"]))
 
 
@@ -113,8 +116,7 @@ def password_reset(
 
     Example: vwaza auth password reset --token vwr_...
     """
-    from vwaza_cli.services import password_reset as reset
-
+    backend = connect()
     password = ask_password(password_stdin, confirm=True, prompt="New password")
-    result = reset.reset_password(context(), token, password)
+    result = backend.reset_password(token, password)
     output.emit(result, output.done("password reset: log in with `vwaza auth login --email YOU`"))

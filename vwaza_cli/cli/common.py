@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from vwaza_cli.services.context import Context
@@ -15,14 +15,3 @@ def context() -> Context:
     ctx = Context.from_environment()
     ctx.token = resolve_token(ctx.settings)
     return ctx
-
-
-def with_daemon_warning(ctx: Context, result: dict[str, Any]) -> dict[str, Any]:
-    """``result`` with its ``warnings`` (a list, perhaps empty), and among them that no
-    daemon is running when uploads it queued would otherwise wait in silence."""
-    from vwaza_cli.services import upload_watch
-
-    warnings = list(result.get("warnings", []))
-    if upload_watch.uploads_unattended(ctx):
-        warnings.append(upload_watch.NO_DAEMON)
-    return {**result, "warnings": warnings}

@@ -7,8 +7,8 @@ from typing import Any
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context
 from vwaza_cli.cli.options import Json
+from vwaza_cli.client import connect
 
 app = typer.Typer(help="The upload daemon (run it with `vwaza-daemon`).", no_args_is_help=True)
 
@@ -55,6 +55,4 @@ def status(json: Json = False) -> None:
 
     Example: vwaza daemon status --json
     """
-    from vwaza_cli.services import daemon_status
-
-    output.emit(daemon_status.status(context()), _render)
+    output.emit(connect().daemon_status(), _render)

@@ -8,6 +8,7 @@ import typer
 
 from vwaza_cli.cli import output
 from vwaza_cli.cli.options import Json, PasswordStdin, ask_password
+from vwaza_cli.client import refuse_on_a_client
 
 app = typer.Typer(help="Schema migrations of the store.", no_args_is_help=True)
 
@@ -31,6 +32,7 @@ def init(
     from vwaza_cli.services import store
     from vwaza_cli.services.context import Context
 
+    refuse_on_a_client("vwaza init")
     password = ask_password(password_stdin, confirm=True) if admin_email else None
     result = store.init(Context.from_environment(), admin_email, password)
     output.emit(result, _render_revision)
@@ -49,6 +51,7 @@ def upgrade(json: Json = False) -> None:
     from vwaza_cli.services import store
     from vwaza_cli.services.context import Context
 
+    refuse_on_a_client("vwaza db upgrade")
     output.emit(store.upgrade(Context.from_environment()), _render_revision)
 
 
@@ -61,4 +64,5 @@ def current(json: Json = False) -> None:
     from vwaza_cli.services import store
     from vwaza_cli.services.context import Context
 
+    refuse_on_a_client("vwaza db current")
     output.emit(store.current(Context.from_environment()), _render_revision)

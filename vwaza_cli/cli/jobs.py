@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context
 from vwaza_cli.cli.options import JobStatusOption, Json
+from vwaza_cli.client import connect
 
 app = typer.Typer(help="See and retry upload jobs.", no_args_is_help=True)
 
@@ -22,9 +22,7 @@ def list_(
 
     Example: vwaza jobs list --status FAILED
     """
-    from vwaza_cli.services import jobs
-
-    output.emit(jobs.list_jobs(context(), status), output.jobs_table)
+    output.emit(connect().list_jobs(status), output.jobs_table)
 
 
 @app.command()
@@ -38,10 +36,9 @@ def retry(
     Example: vwaza jobs retry --failed
     """
     from vwaza_cli.cli import clicks
-    from vwaza_cli.services import jobs
 
     if bool(job_id) == failed:
         raise clicks.UsageError("give either a JOB_ID or --failed")
-    result = jobs.retry(context(), job_id)
+    result = connect().retry_jobs(job_id)
     message = f"{result['retried']} job(s) queued again" if failed else "queued again"
     output.emit(result, output.done(message))

@@ -24,6 +24,7 @@ from vwaza_cli.cli import (
 )
 from vwaza_cli.cli.options import json_mode
 from vwaza_cli.cli.output import report_error, report_internal, report_interrupted, report_usage
+from vwaza_cli.client import close_all
 from vwaza_cli.errors import VwazaError
 
 
@@ -58,6 +59,8 @@ class VwazaGroup(TyperGroup):
         except Exception as exc:  # a bug: say so in one line, keep the traceback for VWAZA_DEBUG
             report_internal(exc)
             ctx.exit(1)
+        finally:
+            close_all()
 
 
 def _refuse(ctx: clicks.Context, exc: clicks.UsageError) -> NoReturn:

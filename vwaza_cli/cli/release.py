@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context, with_daemon_warning
 from vwaza_cli.cli.options import Interrupted, Json, ReleaseStatusOption, Yes, confirm, json_mode
+from vwaza_cli.client import connect
 
 if TYPE_CHECKING:
-    from vwaza_cli.services.context import Context
-    from vwaza_cli.services.upload_watch import UploadProgress
+    from vwaza_cli.client.base import Backend
+    from vwaza_cli.watching import UploadProgress
 
 app = typer.Typer(help="Create, edit, submit and delete releases.", no_args_is_help=True)
 
@@ -35,9 +35,7 @@ def create(
 
     Example: vwaza release create "Night Drive" --genre Electronic --cover art.jpg
     """
-    from vwaza_cli.services import releases
-
-    release = releases.create_release(context(), title, genre, cover)
+    release = connect().create_release(title, genre, cover)
     output.emit(release, output.show_release)
     output.say(f"next: `vwaza track add {release['id'][:8]} FILE`")
 
@@ -54,12 +52,10 @@ def list_(
 
     Example: vwaza release list --status DRAFT
     """
-    from vwaza_cli.services import releases
-
-    ctx = context()
-    rows = releases.list_releases(ctx, status, all_, limit, (page - 1) * limit)
+    backend = connect()
+    rows = backend.list_releases(status, all_, limit, (page - 1) * limit)
     output.emit(rows, output.releases_table)
-    if not rows and not all_ and releases.may_list_all(ctx):
+    if not rows and not all_ and backend.may_list_all():
         output.say("hint: no releases of your own; `vwaza release list --all` lists everyone's")
 
 
@@ -69,9 +65,7 @@ def show(release_id: ReleaseId, json: Json = False) -> None:
 
     Example: vwaza release show 1f2e3d4c
     """
-    from vwaza_cli.services import releases
-
-    output.emit(releases.show_release(context(), release_id), output.show_release)
+    output.emit(connect().show_release(release_id), output.show_release)
 
 
 @app.command()
@@ -85,9 +79,7 @@ def edit(
 
     Example: vwaza release edit 1f2e3d4c --title "Night Drive (Deluxe)"
     """
-    from vwaza_cli.services import releases
-
-    output.emit(releases.edit_release(context(), release_id, title, genre), output.show_release)
+    output.emit(connect().edit_release(release_id, title, genre), output.show_release)
 
 
 @app.command()
@@ -96,10 +88,7 @@ def cover(release_id: ReleaseId, path: CoverPath, json: Json = False) -> None:
 
     Example: vwaza release cover 1f2e3d4c art/cover.jpg
     """
-    from vwaza_cli.services import releases
-
-    ctx = context()
-    release = with_daemon_warning(ctx, releases.set_cover(ctx, release_id, path))
+    release = connect().set_cover(release_id, path)
     output.emit(release, output.show_release)
 
 
@@ -126,26 +115,22 @@ def submit(
 
     Example: vwaza release submit 1f2e3d4c --wait
     """
-    from vwaza_cli.services import releases
-
-    ctx = context()
-    release = with_daemon_warning(ctx, releases.submit(ctx, release_id))
+    backend = connect()
+    release = backend.submit(release_id)
     if wait:
-        release = _wait(ctx, release, timeout)
+        release = _wait(backend, release, timeout)
     output.emit(release, output.done(f"release {release['id'][:8]} is {release['status']}"))
 
 
-def _wait(ctx: Context, submitted: dict[str, Any], timeout: float) -> dict[str, Any]:
+def _wait(backend: Backend, submitted: dict[str, Any], timeout: float) -> dict[str, Any]:
     """The release once in review. The submit's warnings are said now, before the wait."""
-    from vwaza_cli.services import upload_watch
-
     warnings = submitted["warnings"]
     if not json_mode.get():
         output.warn(warnings)
         warnings = []
     try:
         with _progress_display() as show:
-            waited = upload_watch.wait_for_release(ctx, submitted["id"], timeout, show)
+            waited = backend.wait_for_release(submitted["id"], timeout, show)
     except KeyboardInterrupt:
         short = submitted["id"][:8]
         raise Interrupted(
@@ -206,10 +191,9 @@ def delete(release_id: ReleaseId, yes: Yes = False, json: Json = False) -> None:
 
     Example: vwaza release delete 1f2e3d4c --yes
     """
-    from vwaza_cli.services import releases
-
+    backend = connect()
     if not confirm(f"Delete release {release_id} and its tracks?", yes):
         output.emit({"deleted": False}, output.done("nothing deleted"))
         return
-    result = releases.delete_release(context(), release_id)
+    result = backend.delete_release(release_id)
     output.emit(result, output.done(f"deleted release {result['id'][:8]}"))

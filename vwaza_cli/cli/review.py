@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context
 from vwaza_cli.cli.options import Json
+from vwaza_cli.client import connect
 
 app = typer.Typer(help="Review submitted releases (admins).", no_args_is_help=True)
 
@@ -21,9 +21,7 @@ def list_(json: Json = False) -> None:
 
     Example: vwaza review list
     """
-    from vwaza_cli.services import review
-
-    output.emit(review.pending(context()), output.releases_table)
+    output.emit(connect().pending_review(), output.releases_table)
 
 
 @app.command()
@@ -32,9 +30,7 @@ def show(release_id: ReleaseId, json: Json = False) -> None:
 
     Example: vwaza review show 1f2e3d4c
     """
-    from vwaza_cli.services import review
-
-    output.emit(review.show(context(), release_id), output.show_release)
+    output.emit(connect().review_show(release_id), output.show_release)
 
 
 @app.command()
@@ -43,9 +39,7 @@ def approve(release_id: ReleaseId, json: Json = False) -> None:
 
     Example: vwaza review approve 1f2e3d4c
     """
-    from vwaza_cli.services import review
-
-    release = review.approve(context(), release_id)
+    release = connect().approve(release_id)
     output.emit(release, output.done(f"published {release['title']}"))
 
 
@@ -59,7 +53,5 @@ def reject(
 
     Example: vwaza review reject 1f2e3d4c --reason "Cover art is blurry"
     """
-    from vwaza_cli.services import review
-
-    release = review.reject(context(), release_id, reason)
+    release = connect().reject(release_id, reason)
     output.emit(release, output.done(f"rejected {release['title']}"))

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context, with_daemon_warning
 from vwaza_cli.cli.options import Json
+from vwaza_cli.client import connect
 
 app = typer.Typer(help="Add, list, edit, reorder and remove tracks.", no_args_is_help=True)
 
@@ -33,10 +33,7 @@ def add(
 
     Example: vwaza track add 1f2e3d4c audio/01-intro.flac --title Intro --isrc USRC17607839
     """
-    from vwaza_cli.services import tracks
-
-    ctx = context()
-    track = with_daemon_warning(ctx, tracks.add_track(ctx, release_id, path, title, order, isrc))
+    track = connect().add_track(release_id, path, title, order, isrc)
     output.emit(track, output.show_track)
 
 
@@ -46,9 +43,7 @@ def list_(release_id: ReleaseId, json: Json = False) -> None:
 
     Example: vwaza track list 1f2e3d4c
     """
-    from vwaza_cli.services import tracks
-
-    output.emit(tracks.list_tracks(context(), release_id), output.tracks_table)
+    output.emit(connect().list_tracks(release_id), output.tracks_table)
 
 
 @app.command()
@@ -62,9 +57,7 @@ def edit(
 
     Example: vwaza track edit 9a8b7c6d --isrc US-RC1-76-07839
     """
-    from vwaza_cli.services import tracks
-
-    output.emit(tracks.edit_track(context(), track_id, title, isrc), output.show_track)
+    output.emit(connect().edit_track(track_id, title, isrc), output.show_track)
 
 
 @app.command()
@@ -77,9 +70,7 @@ def move(
 
     Example: vwaza track move 9a8b7c6d --to 1
     """
-    from vwaza_cli.services import tracks
-
-    output.emit(tracks.move_track(context(), track_id, to), output.tracks_table)
+    output.emit(connect().move_track(track_id, to), output.tracks_table)
 
 
 @app.command()
@@ -88,7 +79,5 @@ def remove(track_id: TrackId, json: Json = False) -> None:
 
     Example: vwaza track remove 9a8b7c6d
     """
-    from vwaza_cli.services import tracks
-
-    result = tracks.remove_track(context(), track_id)
+    result = connect().remove_track(track_id)
     output.emit(result, output.done(f"removed track {result['id'][:8]}"))

@@ -80,9 +80,7 @@ def check_store_url(url: str) -> None:
     try:
         backend = sa.engine.make_url(_normalise_url(url)).get_backend_name()
     except ArgumentError:
-        raise UnsupportedStoreUrl(
-            f"VWAZA_DATABASE_URL is not a database URL: {URL_HINT}"
-        ) from None
+        raise UnsupportedStoreUrl(f"VWAZA_DATABASE_URL is not a database URL: {URL_HINT}") from None
     if backend not in SUPPORTED_BACKENDS:
         raise UnsupportedStoreUrl(
             f"VWAZA_DATABASE_URL names {backend}, which this tool does not support: "

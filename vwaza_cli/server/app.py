@@ -22,7 +22,16 @@ from vwaza_cli.server.errors import (
     status_for,
 )
 from vwaza_cli.server.ratelimit import LoginLimiter
-from vwaza_cli.server.routes import ERRORS, accounts, admin, jobs, releases, review, tracks
+from vwaza_cli.server.routes import (
+    ERRORS,
+    accounts,
+    admin,
+    catalog,
+    jobs,
+    releases,
+    review,
+    tracks,
+)
 from vwaza_cli.server.schemas import Health
 from vwaza_cli.server.transport import TransportGuard
 from vwaza_cli.settings import Settings, load_settings
@@ -49,7 +58,7 @@ def create_app(
     app.add_middleware(TransportGuard)
     _handle_errors(app)
     app.get(f"{API}/health", tags=["health"], responses={503: ERRORS[503]})(health)
-    for module in (accounts, admin, releases, tracks, review, jobs):
+    for module in (accounts, admin, releases, tracks, review, jobs, catalog):
         app.include_router(module.router, prefix=API)
     return app
 

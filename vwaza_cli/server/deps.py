@@ -7,14 +7,14 @@ services decide, as they do for the CLI. It only tells apart a token that opens 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vwaza_cli.errors import NotLoggedIn, PermissionDenied
 from vwaza_cli.server.errors import NotAuthenticated
-from vwaza_cli.services import accounts, upload_watch
+from vwaza_cli.services import accounts
 from vwaza_cli.services.context import Context
 from vwaza_cli.settings import Settings
 
@@ -55,12 +55,3 @@ def caller(request: Request, token: Annotated[str | None, Depends(maybe_token)])
 Anonymous = Annotated[Context, Depends(anonymous)]
 Caller = Annotated[Context, Depends(caller)]
 MaybeToken = Annotated[str | None, Depends(maybe_token)]
-
-
-def with_daemon_warning(ctx: Context, result: dict[str, Any]) -> dict[str, Any]:
-    """As the CLI's: the result's ``warnings`` (a list), with the no-daemon warning when
-    uploads it queued would wait for a daemon that is not running beside the server."""
-    warnings = list(result.get("warnings", []))
-    if upload_watch.uploads_unattended(ctx):
-        warnings.append(upload_watch.NO_DAEMON)
-    return {**result, "warnings": warnings}

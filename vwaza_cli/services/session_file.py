@@ -29,15 +29,19 @@ class Saved:
 
     token: str | None = None
     problem: str | None = None
+    server: str | None = None  # the team server the session was opened on (`--server`)
 
 
-def save_token(settings: Settings, token: str, email: str) -> Path:
+def save_token(settings: Settings, token: str, email: str, server: str | None = None) -> Path:
     folder = private_folder(settings)
     temp = folder / f".session.{uuid.uuid4().hex}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
     try:
         with os.fdopen(os.open(temp, flags, 0o600), "w", encoding="utf-8") as fh:
-            json.dump({"token": token, "email": email}, fh)
+            saved = {"token": token, "email": email}
+            if server is not None:
+                saved["server"] = server
+            json.dump(saved, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(temp, settings.session_file)  # a symlink in its place is replaced, not followed
@@ -118,7 +122,7 @@ def _read_file(path: Path, dir_fd: int) -> Saved:
         return Saved(problem=_unreadable(path, exc))
     with os.fdopen(fd, "rb") as fh:
         problem = _file_problem(path, os.fstat(fd))
-        return Saved(problem=problem) if problem else Saved(_token_in(fh.read(MAX_BYTES)))
+        return Saved(problem=problem) if problem else _saved_in(fh.read(MAX_BYTES))
 
 
 def _folder_problem(folder: Path, info: os.stat_result) -> str | None:
@@ -164,12 +168,27 @@ def _redo(path: Path) -> str:
 
 
 def _token_in(content: bytes) -> str | None:
+    return _saved_in(content).token
+
+
+def _saved_in(content: bytes) -> Saved:
     try:
         data = json.loads(content.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    token = data.get("token") if isinstance(data, dict) else None
-    return token if isinstance(token, str) else None
+        return Saved()
+    if not isinstance(data, dict):
+        return Saved()
+    token, server = data.get("token"), data.get("server")
+    return Saved(
+        token=token if isinstance(token, str) else None,
+        server=server if isinstance(server, str) and token else None,
+    )
+
+
+def saved_server(settings: Settings) -> str | None:
+    """The server a safe saved session was opened on, if it was opened on one."""
+    saved = read_saved(settings)
+    return saved.server if saved.problem is None else None
 
 
 def clear_token(settings: Settings) -> None:

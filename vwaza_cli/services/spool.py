@@ -143,7 +143,7 @@ def copy_in(
 ) -> StagedFile:
     """Stream ``source`` into a private temp file in the spool, hashing as it goes."""
     label = display_name(source)
-    with _open_source(source) as reader:
+    with open_source(source) as reader:
         if os.fstat(reader.fileno()).st_size > limit:
             raise too_large(label, limit)  # before a byte is copied
         return _write_temp(settings, _read_blocks(reader, label), limit, on_bytes, label)
@@ -161,7 +161,7 @@ def _read_blocks(reader: BinaryIO, label: str) -> Iterator[bytes]:
         yield block
 
 
-def _open_source(source: Path) -> BinaryIO:
+def open_source(source: Path) -> BinaryIO:
     """Open a user's file for reading: a regular file only (a FIFO would block, a device
     would never end), opened without blocking and checked again once open."""
     try:
@@ -243,7 +243,7 @@ def copy_checked_in(
     as it goes; refused (nothing left behind) if it is no longer the file that was checked."""
     label = display_name(source)
     changed = InvalidMedia(f"{label}: changed since it was checked: run the import again")
-    with _open_source(source) as reader:
+    with open_source(source) as reader:
         if stamp_of(os.fstat(reader.fileno())) != checked:
             raise changed
         staged = _write_temp(settings, _read_blocks(reader, label), limit, on_bytes, label)
@@ -264,7 +264,7 @@ def link_in(settings: Settings, staged: StagedFile, name: str) -> StagedFile:
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.EOPNOTSUPP):
             raise spool_error(settings, exc) from None
-        with _open_source(staged.path) as reader:
+        with open_source(staged.path) as reader:
             label = display_name(staged.path)
             copy = _write_temp(settings, _read_blocks(reader, label), staged.size, None, label)
         return commit(settings, copy, name, sync_folder=False)

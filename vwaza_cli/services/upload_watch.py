@@ -3,42 +3,22 @@ waiting (`release submit --wait`) until a submitted release leaves PROCESSING.""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from vwaza_cli import watching
 from vwaza_cli.db import job_targets
 from vwaza_cli.db.models import Release, UploadJob
 from vwaza_cli.enums import JobStatus, JobType, ReleaseStatus
-from vwaza_cli.errors import Unavailable
 from vwaza_cli.services import daemon_status
 from vwaza_cli.services.accounts import current_actor
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.releases import load_release
 from vwaza_cli.services.views import release_view
+from vwaza_cli.watching import Look, UploadFailed, UploadProgress
 
 NO_DAEMON = "no upload daemon is running: start vwaza-daemon (or run vwaza-daemon --once)"
-POLL_SECONDS = 1.0  # between two looks at the store while waiting on the daemon
 WAITING = (JobStatus.PENDING, JobStatus.UPLOADING)
-
-
-class UploadFailed(Unavailable):
-    """While waiting: an upload of the release FAILED, or the release went back to DRAFT."""
-
-
-class WaitTimedOut(Unavailable):
-    """While waiting: the release is still PROCESSING when the time is up."""
-
-
-@dataclass(frozen=True)
-class UploadProgress:
-    """Where a release's uploads stand: what a progress display shows."""
-
-    title: str
-    status: str
-    uploaded: int
-    total: int
 
 
 def uploads_unattended(ctx: Context) -> bool:
@@ -49,35 +29,31 @@ def uploads_unattended(ctx: Context) -> bool:
     return waiting > 0 and not status["alive"]
 
 
-def pause(seconds: float) -> None:
-    """The wait between two looks (tests move it instead of sleeping)."""
-    time.sleep(seconds)
-
-
 def wait_for_release(
     ctx: Context,
     release_id: str,
     timeout: float,
     on_progress: Callable[[UploadProgress], None] | None = None,
 ) -> dict[str, Any]:
-    """Look at the release every POLL_SECONDS until it leaves PROCESSING: the release once it
-    reached review; UploadFailed (exit 7) when an upload FAILED or it went back to DRAFT;
-    WaitTimedOut (exit 7) when it is still PROCESSING after ``timeout`` seconds."""
+    """`release submit --wait` on this machine: ``watching.wait_for_review`` over the store."""
+    return watching.wait_for_review(lambda: look(ctx, release_id), timeout, on_progress)
+
+
+def look(ctx: Context, release_id: str) -> Look:
+    """The release and its uploads now; UploadFailed when an upload FAILED or the release
+    went back to DRAFT (it can no longer reach review by itself)."""
     actor = current_actor(ctx)
-    deadline = time.monotonic() + timeout
-    while True:
-        with ctx.tx() as session:
-            release = load_release(session, actor, release_id)
-            uploads = job_targets.of_release(session, release.id)
-            view = release_view(release)
-        if on_progress is not None:
-            on_progress(progress_of(release, uploads))
-        if reached_review(release, uploads):
-            return view
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _timed_out(ctx, release, uploads, timeout)
-        pause(min(POLL_SECONDS, remaining))
+    with ctx.tx() as session:
+        release = load_release(session, actor, release_id)
+        uploads = job_targets.of_release(session, release.id)
+        view = release_view(release)
+    in_review = reached_review(release, uploads)
+    why = "" if in_review else _why_waiting(ctx)
+    return Look(view, progress_of(release, uploads), in_review, why)
+
+
+def _why_waiting(ctx: Context) -> str:
+    return NO_DAEMON if uploads_unattended(ctx) else "it is still uploading"
 
 
 def progress_of(release: Release, uploads: Sequence[UploadJob]) -> UploadProgress:
@@ -108,13 +84,11 @@ def _failure(release: Release, job: UploadJob) -> str:
     )
 
 
-def _timed_out(
-    ctx: Context, release: Release, uploads: Sequence[UploadJob], timeout: float
-) -> WaitTimedOut:
-    done = progress_of(release, uploads)
-    why = NO_DAEMON if uploads_unattended(ctx) else "it is still uploading"
-    return WaitTimedOut(
-        f"release {release.id[:8]} is still PROCESSING after {timeout:g}s "
-        f"({done.uploaded} of {done.total} files uploaded): {why}; "
-        f"`vwaza release show {release.id[:8]}` follows it"
-    )
+def with_daemon_warning(ctx: Context, result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with its ``warnings`` (a list, perhaps empty), and among them that no
+    daemon is running when uploads it queued would otherwise wait in silence (the command
+    line's and the server's answer alike)."""
+    warnings = list(result.get("warnings", []))
+    if uploads_unattended(ctx):
+        warnings.append(NO_DAEMON)
+    return {**result, "warnings": warnings}

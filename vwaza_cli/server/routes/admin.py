@@ -12,6 +12,13 @@ from vwaza_cli.services import accounts
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS)
 
 
+@router.get("/check")
+def check(ctx: Caller) -> Json:
+    """Whether the caller is an admin (403 otherwise): asked before a password prompt."""
+    accounts.require_admin(ctx)
+    return {"admin": True}
+
+
 @router.post("/users", status_code=201)
 def user_create(body: UserCreate, ctx: Caller) -> Json:
     return accounts.create_user(ctx, body.email, body.role, body.artist_name, body.password)

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from vwaza_cli.server import uploads
-from vwaza_cli.server.deps import Caller, with_daemon_warning
+from vwaza_cli.server.deps import Caller
 from vwaza_cli.server.routes import ERRORS, Json, JsonList
 from vwaza_cli.server.schemas import ReleaseCreate, ReleaseEdit
-from vwaza_cli.services import releases
+from vwaza_cli.services import releases, upload_watch
+from vwaza_cli.services.upload_watch import with_daemon_warning
 
 router = APIRouter(prefix="/releases", tags=["releases"], responses=ERRORS)
 MAX_PAGE = 1_000_000  # far past any catalog; keeps the offset a number every engine holds
@@ -53,6 +54,14 @@ def delete(release_id: str, ctx: Caller) -> Json:
 def submit(release_id: str, ctx: Caller) -> Json:
     """DRAFT/REJECTED -> PROCESSING, on to PENDING_REVIEW once every file is uploaded."""
     return with_daemon_warning(ctx, releases.submit(ctx, release_id))
+
+
+@router.get("/{release_id}/uploads")
+def uploads_now(release_id: str, ctx: Caller) -> Json:
+    """One look for `release submit --wait`: the release, its uploads done of all, whether it
+    reached review and why not yet; an upload that FAILED (or a release back in DRAFT) is
+    the `unavailable` error (503), as the wait's exit 7."""
+    return upload_watch.look(ctx, release_id).as_json()
 
 
 @router.put("/{release_id}/cover", openapi_extra=uploads.FILE_BODY)

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from vwaza_cli.server import uploads
-from vwaza_cli.server.deps import Caller, with_daemon_warning
+from vwaza_cli.server.deps import Caller
 from vwaza_cli.server.routes import ERRORS, Json, JsonList
 from vwaza_cli.server.schemas import TrackEdit, TrackMove
 from vwaza_cli.services import tracks
+from vwaza_cli.services.upload_watch import with_daemon_warning
 
 router = APIRouter(tags=["tracks"], responses=ERRORS)
 

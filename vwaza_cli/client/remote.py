@@ -1,0 +1,291 @@
+"""A team server (`vwaza serve`): each action is one request to its HTTP API, with this
+machine's session token in the `Authorization` header only. Nothing here imports SQLAlchemy:
+a client holds no store, no storage key and no mail settings.
+
+Files (`track add`, `release cover`) go up as the request body, streamed from the disk a
+piece at a time; the server checks, stages and queues them before it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from vwaza_cli.client.base import Json, JsonList
+from vwaza_cli.enums import Role
+from vwaza_cli.errors import Unavailable, VwazaError, error_of_kind
+from vwaza_cli.services import session_file
+from vwaza_cli.services.spool import open_source
+from vwaza_cli.settings import Settings
+from vwaza_cli.watching import Look, UploadProgress, wait_for_review
+
+API = "/api/v1"
+CHUNK = 1024 * 1024  # what is read from a file and sent at a time
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+class RemoteBackend:
+    def __init__(self, settings: Settings, server: str) -> None:
+        self.settings = settings
+        self.server = server.rstrip("/")
+        self._client: httpx.Client | None = None
+
+    # --- the wire
+
+    @property
+    def token(self) -> str | None:
+        return session_file.resolve_token(self.settings)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.server + API, timeout=TIMEOUT)
+        return self._client
+
+    def _call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+        """One request; the answer's JSON, or the error the server named, raised here."""
+        bearer = token if token is not None else self.token
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        try:
+            response = self._http().request(method, path, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise Unavailable(
+                f"cannot reach the server at {self.server} ({_reason(exc)}): check "
+                "VWAZA_SERVER (or `vwaza auth login --server URL`), retry later"
+            ) from None
+        if response.status_code == 204:
+            return {}
+        if not response.is_success:
+            raise _error_of(response, self.server)
+        return response.json()
+
+    # --- accounts
+
+    def register(self, email: str, artist_name: str, password: str) -> Json:
+        body = {"email": email, "artist_name": artist_name, "password": password}
+        return self._call("POST", "/auth/register", token="", json=body)
+
+    def login(self, email: str, password: str) -> Json:
+        """As on one machine: the session is saved here (0600, with the server's URL), and
+        the session it replaces is revoked on the server."""
+        session_file.private_folder(self.settings)  # refused before anything changes
+        replaced = session_file.token_to_replace(self.settings)
+        result: Json = self._call(
+            "POST", "/auth/login", token="", json={"email": email, "password": password}
+        )
+        session_file.save_token(
+            self.settings, result["token"], result["user"]["email"], self.server
+        )
+        if replaced and replaced != result["token"]:
+            self._revoke_quietly(replaced)
+        return result
+
+    def _revoke_quietly(self, token: str) -> None:
+        try:
+            self._call("POST", "/auth/logout", token=token)
+        except VwazaError:
+            pass  # an expired or already revoked token: nothing is left to revoke
+
+    def logout(self) -> Json:
+        saved = session_file.token_to_replace(self.settings)
+        token = self.token or saved
+        result: Json = {"logged_out": True, "revoked": False}
+        if token:
+            answer = self._call("POST", "/auth/logout", token=token)
+            result["revoked"] = bool(answer.get("revoked", False))
+        if saved in (token, None):
+            session_file.clear_token(self.settings)
+        return result
+
+    def whoami(self) -> Json:
+        return self._call("GET", "/auth/whoami")
+
+    def change_password(self, old_password: str, new_password: str) -> Json:
+        body = {"old_password": old_password, "new_password": new_password}
+        return self._call("POST", "/auth/password/change", json=body)
+
+    def request_reset(self, email: str) -> Json:
+        body = {"email": email}
+        return self._call("POST", "/auth/password/reset-request", token="", json=body)
+
+    def reset_password(self, token: str, password: str) -> Json:
+        body = {"token": token, "password": password}
+        return self._call("POST", "/auth/password/reset", token="", json=body)
+
+    def require_admin(self) -> None:
+        self._call("GET", "/admin/check")
+
+    def create_user(self, email: str, role: str, artist_name: str | None, password: str) -> Json:
+        body = {"email": email, "role": role, "artist_name": artist_name, "password": password}
+        return self._call("POST", "/admin/users", json=body)
+
+    def list_users(self) -> JsonList:
+        return self._call("GET", "/admin/users")
+
+    def delete_user(self, email: str) -> Json:
+        return self._call("DELETE", f"/admin/users/{_segment(email)}")
+
+    # --- releases
+
+    def create_release(self, title: str, genre: str, cover: Path | None) -> Json:
+        """With a cover, as on one machine: a refused cover leaves no release behind."""
+        if cover is not None:
+            open_source(cover).close()  # a cover that cannot be read: no release made
+        release: Json = self._call("POST", "/releases", json={"title": title, "genre": genre})
+        if cover is None:
+            return release
+        try:
+            return self.set_cover(release["id"], cover)
+        except BaseException:
+            self._delete_quietly(release["id"])
+            raise
+
+    def _delete_quietly(self, release_id: str) -> None:
+        try:
+            self._call("DELETE", f"/releases/{_segment(release_id)}")
+        except VwazaError:
+            pass  # the error that matters is the cover's
+
+    def list_releases(
+        self, status: str | None, everyone: bool, limit: int, offset: int
+    ) -> JsonList:
+        params: dict[str, Any] = {"all": everyone, "limit": limit, "page": offset // limit + 1}
+        if status is not None:
+            params["status"] = status
+        return self._call("GET", "/releases", params=params)
+
+    def may_list_all(self) -> bool:
+        return bool(self.whoami().get("role") == Role.ADMIN.value)
+
+    def show_release(self, release_id: str) -> Json:
+        return self._call("GET", f"/releases/{_segment(release_id)}")
+
+    def edit_release(self, release_id: str, title: str | None, genre: str | None) -> Json:
+        body = {"title": title, "genre": genre}
+        return self._call("PATCH", f"/releases/{_segment(release_id)}", json=body)
+
+    def set_cover(self, release_id: str, path: Path) -> Json:
+        return self._send_file("PUT", f"/releases/{_segment(release_id)}/cover", path, {})
+
+    def submit(self, release_id: str) -> Json:
+        return self._call("POST", f"/releases/{_segment(release_id)}/submit")
+
+    def wait_for_release(
+        self,
+        release_id: str,
+        timeout: float,
+        on_progress: Callable[[UploadProgress], None] | None,
+    ) -> Json:
+        path = f"/releases/{_segment(release_id)}/uploads"
+        return wait_for_review(
+            lambda: Look.from_json(self._call("GET", path)), timeout, on_progress
+        )
+
+    def delete_release(self, release_id: str) -> Json:
+        return self._call("DELETE", f"/releases/{_segment(release_id)}")
+
+    # --- tracks
+
+    def add_track(
+        self,
+        release_id: str,
+        path: Path,
+        title: str | None,
+        order: int | None,
+        isrc: str | None,
+    ) -> Json:
+        fields = {"title": title, "order": order, "isrc": isrc}
+        params = {k: v for k, v in fields.items() if v is not None}
+        return self._send_file("POST", f"/releases/{_segment(release_id)}/tracks", path, params)
+
+    def list_tracks(self, release_id: str) -> JsonList:
+        return self._call("GET", f"/releases/{_segment(release_id)}/tracks")
+
+    def edit_track(self, track_id: str, title: str | None, isrc: str | None) -> Json:
+        body = {"title": title, "isrc": isrc}
+        return self._call("PATCH", f"/tracks/{_segment(track_id)}", json=body)
+
+    def move_track(self, track_id: str, to: int) -> JsonList:
+        return self._call("POST", f"/tracks/{_segment(track_id)}/move", json={"to": to})
+
+    def remove_track(self, track_id: str) -> Json:
+        return self._call("DELETE", f"/tracks/{_segment(track_id)}")
+
+    # --- review
+
+    def pending_review(self) -> JsonList:
+        return self._call("GET", "/review")
+
+    def review_show(self, release_id: str) -> Json:
+        return self._call("GET", f"/review/{_segment(release_id)}")
+
+    def approve(self, release_id: str) -> Json:
+        return self._call("POST", f"/review/{_segment(release_id)}/approve")
+
+    def reject(self, release_id: str, reason: str) -> Json:
+        path = f"/review/{_segment(release_id)}/reject"
+        return self._call("POST", path, json={"reason": reason})
+
+    # --- jobs, daemon, catalog
+
+    def list_jobs(self, status: str | None) -> JsonList:
+        params = {"status": status} if status is not None else {}
+        return self._call("GET", "/jobs", params=params)
+
+    def retry_jobs(self, job_id: str | None) -> Json:
+        path = "/jobs/retry-failed" if job_id is None else f"/jobs/{_segment(job_id)}/retry"
+        return self._call("POST", path)
+
+    def daemon_status(self) -> Json:
+        return self._call("GET", "/daemon/status")
+
+    def export_catalog(self) -> Json:
+        return self._call("GET", "/catalog/export")
+
+    # --- files
+
+    def _send_file(self, method: str, path: str, file: Path, params: dict[str, Any]) -> Any:
+        """The file as the request body, read a piece at a time (memory flat); its name
+        (without folders) goes along, for the default title and the server's messages."""
+        with open_source(file) as handle:
+            return self._call(
+                method,
+                path,
+                params={**params, "filename": file.name},
+                content=_pieces(handle),
+            )
+
+
+def _pieces(handle: Any) -> Iterator[bytes]:
+    while piece := handle.read(CHUNK):
+        yield piece
+
+
+def _segment(value: str) -> str:
+    """An ID or email as one path segment, whatever it holds."""
+    return quote(value, safe="@")
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _error_of(response: httpx.Response, server: str) -> VwazaError:
+    try:
+        body = response.json()["error"]
+        kind, message = str(body["type"]), str(body["message"])
+    except (ValueError, KeyError, TypeError):
+        return Unavailable(
+            f"the server at {server} answered HTTP {response.status_code} without an error "
+            "this client understands: is VWAZA_SERVER a Vwaza server?"
+        )
+    details = {k: body[k] for k in ("problems", "lines") if body.get(k)}
+    return error_of_kind(kind, message, **details)
