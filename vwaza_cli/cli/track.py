@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vwaza_cli.cli import output
+from vwaza_cli.cli import output, progress
 from vwaza_cli.cli.options import Json
 from vwaza_cli.client import connect
 
@@ -33,7 +33,8 @@ def add(
 
     Example: vwaza track add 1f2e3d4c audio/01-intro.flac --title Intro --isrc USRC17607839
     """
-    track = connect().add_track(release_id, path, title, order, isrc)
+    with progress.taking_in(path) as told:
+        track = connect().add_track(release_id, path, title, order, isrc, told)
     output.emit(track, output.show_track)
 
 

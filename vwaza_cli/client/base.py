@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from vwaza_cli.file_progress import Progress
 from vwaza_cli.watching import UploadProgress
 
 Json = dict[str, Any]
@@ -63,6 +64,7 @@ class Backend(Protocol):
         title: str | None,
         order: int | None,
         isrc: str | None,
+        progress: Progress | None = None,
     ) -> Json: ...
     def list_tracks(self, release_id: str) -> JsonList: ...
     def edit_track(self, track_id: str, title: str | None, isrc: str | None) -> Json: ...

@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from vwaza_cli.client.base import Json, JsonList
+from vwaza_cli.file_progress import Progress
 from vwaza_cli.services import (
     accounts,
     catalog,
@@ -117,8 +118,10 @@ class LocalBackend:
         title: str | None,
         order: int | None,
         isrc: str | None,
+        progress: Progress | None = None,
     ) -> Json:
-        return self._warned(tracks.add_track(self.ctx, release_id, path, title, order, isrc))
+        added = tracks.add_track(self.ctx, release_id, path, title, order, isrc, progress)
+        return self._warned(added)
 
     def list_tracks(self, release_id: str) -> JsonList:
         return tracks.list_tracks(self.ctx, release_id)

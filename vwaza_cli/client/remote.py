@@ -17,6 +17,7 @@ import httpx
 from vwaza_cli.client.base import Json, JsonList
 from vwaza_cli.enums import Role
 from vwaza_cli.errors import Unavailable, VwazaError, error_of_kind
+from vwaza_cli.file_progress import OnBytes, Progress
 from vwaza_cli.services import session_file
 from vwaza_cli.services.spool import open_source
 from vwaza_cli.settings import Settings
@@ -200,10 +201,13 @@ class RemoteBackend:
         title: str | None,
         order: int | None,
         isrc: str | None,
+        progress: Progress | None = None,
     ) -> Json:
+        """The server copies and checks the file: ``progress`` is told the bytes sent."""
         fields = {"title": title, "order": order, "isrc": isrc}
         params = {k: v for k, v in fields.items() if v is not None}
-        return self._send_file("POST", f"/releases/{_segment(release_id)}/tracks", path, params)
+        where = f"/releases/{_segment(release_id)}/tracks"
+        return self._send_file("POST", where, path, params, progress.copied if progress else None)
 
     def list_tracks(self, release_id: str) -> JsonList:
         return self._call("GET", f"/releases/{_segment(release_id)}/tracks")
@@ -251,7 +255,14 @@ class RemoteBackend:
 
     # --- files
 
-    def _send_file(self, method: str, path: str, file: Path, params: dict[str, Any]) -> Any:
+    def _send_file(
+        self,
+        method: str,
+        path: str,
+        file: Path,
+        params: dict[str, Any],
+        on_bytes: OnBytes | None = None,
+    ) -> Any:
         """The file as the request body, read a piece at a time (memory flat); its name
         (without folders) goes along, for the default title and the server's messages."""
         with open_source(file) as handle:
@@ -259,13 +270,15 @@ class RemoteBackend:
                 method,
                 path,
                 params={**params, "filename": file.name},
-                content=_pieces(handle),
+                content=_pieces(handle, on_bytes),
             )
 
 
-def _pieces(handle: Any) -> Iterator[bytes]:
+def _pieces(handle: Any, on_bytes: OnBytes | None = None) -> Iterator[bytes]:
     while piece := handle.read(CHUNK):
         yield piece
+        if on_bytes is not None:
+            on_bytes(len(piece))  # taken by the connection: sent
 
 
 def _segment(value: str) -> str:

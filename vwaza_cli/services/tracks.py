@@ -14,6 +14,7 @@ from vwaza_cli.db import jobs
 from vwaza_cli.db import releases as db
 from vwaza_cli.db.models import TITLE_LENGTH, Release, Track, new_id
 from vwaza_cli.errors import InvalidInput, InvalidIsrc, TrackNotFound, TrackOrderTaken
+from vwaza_cli.file_progress import Progress
 from vwaza_cli.media import AudioInfo, display_name
 from vwaza_cli.services import spool, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
@@ -94,7 +95,7 @@ def add_track(
     title: str | None = None,
     order: int | None = None,
     isrc: str | None = None,
-    progress: uploads.Progress | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Check what can be checked, stage the file, then record track and job together;
     ``progress`` is told how the copying and checking of the file go."""

@@ -20,21 +20,12 @@ from vwaza_cli import media
 from vwaza_cli.db import jobs
 from vwaza_cli.db.models import JobType, UploadJob
 from vwaza_cli.errors import InvalidMedia
+from vwaza_cli.file_progress import OnBytes, Progress
 from vwaza_cli.services import spool
 from vwaza_cli.settings import Settings
 from vwaza_cli.storage.download import is_url
 
 Info = TypeVar("Info", media.AudioInfo, media.ImageInfo)
-OnBytes = Callable[[int], None]  # bytes done since the last call
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Told how far taking a file in got, for a progress display: the bytes copied into the
-    spool, then the bytes of the copy checked; each step's counts sum to the file's size."""
-
-    copied: OnBytes | None = None
-    checked: OnBytes | None = None
 
 
 @dataclass(frozen=True)
