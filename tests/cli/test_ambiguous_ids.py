@@ -3,7 +3,11 @@ hash; the exit code stays that of invalid input (6)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Cli, Media, store_snapshot
+
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
 
 PREFIX = "1f2e3d4c"
 

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import Cli, store_snapshot
 
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
+
 
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:

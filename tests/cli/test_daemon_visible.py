@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import Cli, Media
 
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
+
 NO_DAEMON = "warning: no upload daemon is running: start vwaza-daemon (or run vwaza-daemon --once)"
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import Cli, Media
 
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
+
 CAUSE = (
     "upload to storage at https://project.supabase.test failed: the bucket vwaza-uploads "
     "refused the object audio/2f/2f3a.wav with 403 Forbidden (new row violates row-level "
