@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from daemon.policy import RetryPolicy
 from daemon.worker import Worker, WorkerConfig
 from vwaza_cli import __version__
+from vwaza_cli.client import refuse_on_a_client
 from vwaza_cli.errors import VwazaError
 from vwaza_cli.services import queue
 from vwaza_cli.services.context import Context
@@ -212,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _setup_logging(args.quiet)
     try:
+        refuse_on_a_client("vwaza-daemon")  # a client's files are staged on the server
         worker = _prepared_worker(args)
     except VwazaError as exc:
         log.error("%s", exc.message)

@@ -233,6 +233,21 @@ def test_the_server_machines_commands_are_refused_on_a_client(
     assert client.server in done.stderr  # type: ignore[operator]
 
 
+def test_the_daemon_is_refused_on_a_client(client: Client) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VWAZA_")}
+    environment.update(VWAZA_HOME=str(client.home), VWAZA_SERVER=str(client.server))
+    done = subprocess.run(
+        [sys.executable, "-m", "daemon", "--once"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "`vwaza-daemon` belongs to the server's machine" in done.stderr
+    assert not (client.home / "data" / "spool").exists()
+
+
 def test_a_server_that_does_not_answer_is_exit_7(tmp_path: Path) -> None:
     nowhere = Client(tmp_path / "laptop", "http://127.0.0.1:9")
     done = nowhere("release", "list", VWAZA_TOKEN="vws_whatever")
