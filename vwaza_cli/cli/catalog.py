@@ -132,8 +132,12 @@ def import_(
 
     Example: vwaza catalog import releases.json --dry-run --json
     """
+    from vwaza_cli.client import refuse_on_a_client
     from vwaza_cli.services import catalog
 
+    # Through a team server the files must go up first: not built yet, so it is said
+    # plainly rather than importing into a store of this machine.
+    refuse_on_a_client("vwaza catalog import")
     bar = _progress()
     try:
         report = catalog.import_catalog(
@@ -174,10 +178,11 @@ def export(
 
     Example: vwaza catalog export --output catalog.json
     """
-    from vwaza_cli.services import catalog, catalog_format
+    from vwaza_cli.client import connect
+    from vwaza_cli.services import catalog_format
 
     _refuse_unknown_format(output_file)
-    document = catalog.export_catalog(context())
+    document = connect().export_catalog()
     if output_file is None:
         sys.stdout.write(catalog_format.render_catalog(document, "json"))
         return
