@@ -64,7 +64,19 @@ def private_folder(settings: Settings) -> Path:
         raise UnsafeSessionFile(_foreign_folder(folder)) from None
     if os.stat(folder).st_uid != os.geteuid():
         raise UnsafeSessionFile(_foreign_folder(folder))
+    _refuse_a_folder_in_place(settings.session_file)
     return folder
+
+
+def _refuse_a_folder_in_place(path: Path) -> None:
+    """A new session replaces whatever is in its place (a file, a symbolic link), but not a
+    folder: removing one, and all it may hold, is for its owner to decide."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return  # nothing there (or nothing we can see): the save says what went wrong
+    if stat.S_ISDIR(info.st_mode):
+        raise UnsafeSessionFile(f"the saved session {path} is not a regular file: {_redo(path)}")
 
 
 def load_token(settings: Settings) -> str | None:
@@ -88,10 +100,10 @@ def token_to_replace(settings: Settings) -> str | None:
         fd = os.open(settings.session_file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return _token_in(fh.read(MAX_BYTES))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return _token_in(_read_open(fd))
 
 
 def read_saved(settings: Settings) -> Saved:
@@ -120,9 +132,18 @@ def _read_file(path: Path, dir_fd: int) -> Saved:
         if exc.errno == errno.ELOOP:
             return Saved(problem=f"the saved session {path} is a symbolic link: {_redo(path)}")
         return Saved(problem=_unreadable(path, exc))
+    # Checked on the raw descriptor: os.fdopen refuses a folder with IsADirectoryError.
+    problem = _file_problem(path, os.fstat(fd))
+    if problem:
+        os.close(fd)
+        return Saved(problem=problem)
+    return _saved_in(_read_open(fd))
+
+
+def _read_open(fd: int) -> bytes:
+    """What a regular file open on ``fd`` holds (up to MAX_BYTES); closes ``fd``."""
     with os.fdopen(fd, "rb") as fh:
-        problem = _file_problem(path, os.fstat(fd))
-        return Saved(problem=problem) if problem else _saved_in(fh.read(MAX_BYTES))
+        return fh.read(MAX_BYTES)
 
 
 def _folder_problem(folder: Path, info: os.stat_result) -> str | None:
@@ -164,7 +185,8 @@ def _unreadable(path: Path, exc: OSError) -> str:
 
 
 def _redo(path: Path) -> str:
-    return f"remove it (rm {path}) and log in again"
+    remove = "rm -r" if path.is_dir() and not path.is_symlink() else "rm"
+    return f"remove it ({remove} {path}) and log in again"
 
 
 def _token_in(content: bytes) -> str | None:
@@ -172,17 +194,27 @@ def _token_in(content: bytes) -> str | None:
 
 
 def _saved_in(content: bytes) -> Saved:
+    """What a session file holds; anything but what save_token writes holds no token."""
     try:
         data = json.loads(content.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
         return Saved()
     if not isinstance(data, dict):
         return Saved()
-    token, server = data.get("token"), data.get("server")
-    return Saved(
-        token=token if isinstance(token, str) else None,
-        server=server if isinstance(server, str) and token else None,
-    )
+    token, server = _text(data.get("token")), _text(data.get("server"))
+    return Saved(token=token, server=server if token else None)
+
+
+def _text(value: object) -> str | None:
+    """A string that is valid text: JSON's escapes can spell lone surrogates ("\\udcff"),
+    which no token or address of ours holds and which cannot be encoded."""
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def saved_server(settings: Settings) -> str | None:
@@ -203,5 +235,6 @@ def clear_token(settings: Settings) -> None:
 
 
 def resolve_token(settings: Settings) -> str | None:
-    """VWAZA_TOKEN (for CI) wins over the saved session, which is used only when safe."""
-    return os.environ.get("VWAZA_TOKEN") or load_token(settings)
+    """VWAZA_TOKEN (for CI) wins over the saved session, which is used only when safe.
+    Spaces and newlines around it are not part of it: CI secrets often end with a newline."""
+    return os.environ.get("VWAZA_TOKEN", "").strip() or load_token(settings)
