@@ -7,9 +7,11 @@ piece at a time; the server checks, stages and queues them before it answers."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
@@ -25,7 +27,13 @@ from vwaza_cli.watching import Look, UploadProgress, wait_for_review
 
 API = "/api/v1"
 CHUNK = 1024 * 1024  # what is read from a file and sent at a time
+RESUMABLE_FROM = 8 * 1024 * 1024  # larger files go up as a resumable upload
+MAX_RESUMES = 8  # drops in a row, each with less than a CHUNK gone through, before giving up
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+class ServerUnreachable(Unavailable):
+    """The request did not get an answer: no connection, or it dropped on the way."""
 
 
 class RemoteBackend:
@@ -50,14 +58,23 @@ class RemoteBackend:
             self._client = httpx.Client(base_url=self.server + API, timeout=TIMEOUT)
         return self._client
 
-    def _call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """One request; the answer's JSON, or the error the server named, raised here."""
         bearer = token if token is not None else self.token
-        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        headers = dict(headers or {})
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
         try:
             response = self._http().request(method, path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
-            raise Unavailable(
+            raise ServerUnreachable(
                 f"cannot reach the server at {self.server} ({_reason(exc)}): check "
                 "VWAZA_SERVER (or `vwaza auth login --server URL`), retry later"
             ) from None
@@ -264,21 +281,75 @@ class RemoteBackend:
         on_bytes: OnBytes | None = None,
     ) -> Any:
         """The file as the request body, read a piece at a time (memory flat); its name
-        (without folders) goes along, for the default title and the server's messages."""
+        (without folders) goes along, for the default title and the server's messages. A
+        large file goes up as a resumable upload first, which the request then names."""
         with open_source(file) as handle:
-            return self._call(
-                method,
-                path,
-                params={**params, "filename": file.name},
-                content=_pieces(handle, on_bytes),
-            )
+            size = os.fstat(handle.fileno()).st_size
+            if size < RESUMABLE_FROM:
+                return self._call(
+                    method,
+                    path,
+                    params={**params, "filename": file.name},
+                    content=_Sent(handle, size, on_bytes),
+                )
+            upload = self._upload(handle, file.name, size, on_bytes)
+        return self._call(method, f"{path}/from-upload", json={**params, "upload": upload})
+
+    def _upload(self, handle: BinaryIO, name: str, size: int, on_bytes: OnBytes | None) -> str:
+        """Send the file as a resumable upload: after a dropped connection, ask the server
+        how much it holds and go on from there (MAX_RESUMES times in a row at most)."""
+        upload: str = self._call("POST", "/uploads", json={"filename": name, "size": size})["id"]
+        where, offset, failures = f"/uploads/{upload}", 0, 0
+        while offset < size:
+            handle.seek(offset)
+            body = _Sent(handle, size - offset, on_bytes)
+            try:
+                answer = self._call(
+                    "PATCH", where, headers={"Upload-Offset": str(offset)}, content=body
+                )
+                offset, failures = int(answer["offset"]), 0
+            except ServerUnreachable:
+                failures += 1
+                if failures > MAX_RESUMES:
+                    raise
+                pause(min(0.25 * 2**failures, 10.0))
+                held = self._held(where, offset)
+                body.give_back(offset + body.sent - held)  # sent, but never arrived
+                if held - offset >= CHUNK:
+                    failures = 0  # it got somewhere: only drops without progress add up
+                offset = held
+        return upload
+
+    def _held(self, where: str, fallback: int) -> int:
+        try:
+            return int(self._call("GET", where)["offset"])
+        except ServerUnreachable:
+            return fallback  # still unreachable: try sending from the same place again
 
 
-def _pieces(handle: Any, on_bytes: OnBytes | None = None) -> Iterator[bytes]:
-    while piece := handle.read(CHUNK):
-        yield piece
-        if on_bytes is not None:
-            on_bytes(len(piece))  # taken by the connection: sent
+def pause(seconds: float) -> None:
+    """The wait before resuming an upload (tests move it instead of sleeping)."""
+    time.sleep(seconds)
+
+
+class _Sent:
+    """A request body of ``length`` bytes read from ``handle`` a piece at a time, telling
+    ``on_bytes`` what the connection took (and, on a resume, what never arrived)."""
+
+    def __init__(self, handle: BinaryIO, length: int, on_bytes: OnBytes | None) -> None:
+        self.handle, self.left, self.on_bytes, self.sent = handle, length, on_bytes, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.left > 0 and (piece := self.handle.read(min(CHUNK, self.left))):
+            self.left -= len(piece)
+            yield piece
+            self.sent += len(piece)
+            if self.on_bytes is not None:
+                self.on_bytes(len(piece))  # taken by the connection: sent
+
+    def give_back(self, count: int) -> None:
+        if count > 0 and self.on_bytes is not None:
+            self.on_bytes(-count)
 
 
 def _segment(value: str) -> str:

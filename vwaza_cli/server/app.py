@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 
 from vwaza_cli import __version__
 from vwaza_cli.errors import VwazaError
-from vwaza_cli.server import uploads
+from vwaza_cli.server import resumable
 from vwaza_cli.server.config import ServerSettings, load_server_settings
 from vwaza_cli.server.deps import anonymous
 from vwaza_cli.server.errors import (
@@ -31,6 +31,7 @@ from vwaza_cli.server.routes import (
     releases,
     review,
     tracks,
+    upload_sessions,
 )
 from vwaza_cli.server.schemas import Health
 from vwaza_cli.server.transport import TransportGuard
@@ -54,11 +55,11 @@ def create_app(
     app.state.settings = settings or load_settings()
     app.state.server_settings = server_settings or load_server_settings()
     app.state.login_limiter = LoginLimiter()
-    uploads.forget_leftovers(app.state.settings)
+    resumable.forget_leftovers(app.state.settings)
     app.add_middleware(TransportGuard)
     _handle_errors(app)
     app.get(f"{API}/health", tags=["health"], responses={503: ERRORS[503]})(health)
-    for module in (accounts, admin, releases, tracks, review, jobs, catalog):
+    for module in (accounts, admin, releases, tracks, review, jobs, catalog, upload_sessions):
         app.include_router(module.router, prefix=API)
     return app
 

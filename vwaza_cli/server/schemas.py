@@ -97,3 +97,19 @@ class ErrorBody(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class UploadBegin(Body):
+    filename: Text
+    size: int = Field(ge=0)
+
+
+class TrackFromUpload(Body):
+    upload: Text
+    title: Text | None = None
+    order: int | None = None
+    isrc: Text | None = None
+
+
+class CoverFromUpload(Body):
+    upload: Text

@@ -17,6 +17,7 @@ from vwaza_cli.services.uploads import AUDIO, IMAGE
 FILE_BODIES = (
     ("POST", re.compile(r"/api/v1/releases/[^/]+/tracks"), AUDIO.max_bytes),
     ("PUT", re.compile(r"/api/v1/releases/[^/]+/cover"), IMAGE.max_bytes),
+    ("PATCH", re.compile(r"/api/v1/uploads/[^/]+"), max(AUDIO.max_bytes, IMAGE.max_bytes)),
 )
 
 PLAIN_HTTP = (

@@ -33,11 +33,6 @@ def uploads_dir(settings: Settings) -> Path:
     return settings.data_dir / "server-uploads"
 
 
-def forget_leftovers(settings: Settings) -> None:
-    """What a server that stopped mid-upload left behind (one server per store)."""
-    shutil.rmtree(uploads_dir(settings), ignore_errors=True)
-
-
 def client_name(filename: str) -> str:
     """The client's file name without its folders: the service's default title comes from it."""
     name = PurePosixPath(filename.replace("\\", "/")).name
@@ -60,28 +55,28 @@ def received(settings: Settings, filename: str) -> Iterator[Path]:
 async def write_body(target: Path, chunks: AsyncIterator[bytes]) -> int:
     """Write the body as it arrives, one chunk in memory at a time; fsync it."""
     size = 0
-    with _write_errors(target.parent):
+    with write_errors(target.parent):
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         async for chunk in chunks:
-            with _write_errors(target.parent):
-                _write_all(fd, chunk)
+            with write_errors(target.parent):
+                write_all(fd, chunk)
             size += len(chunk)
-        with _write_errors(target.parent):
+        with write_errors(target.parent):
             os.fsync(fd)
     finally:
         os.close(fd)
     return size
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
 
 
 @contextmanager
-def _write_errors(folder: Path) -> Iterator[None]:
+def write_errors(folder: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:

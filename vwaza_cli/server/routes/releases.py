@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from vwaza_cli.server import uploads
 from vwaza_cli.server.deps import Caller
-from vwaza_cli.server.routes import ERRORS, Json, JsonList
-from vwaza_cli.server.schemas import ReleaseCreate, ReleaseEdit
+from vwaza_cli.server.routes import ERRORS, Json, JsonList, upload_sessions
+from vwaza_cli.server.schemas import CoverFromUpload, ReleaseCreate, ReleaseEdit
 from vwaza_cli.services import releases, upload_watch
 from vwaza_cli.services.upload_watch import with_daemon_warning
 
@@ -62,6 +62,15 @@ def uploads_now(release_id: str, ctx: Caller) -> Json:
     reached review and why not yet; an upload that FAILED (or a release back in DRAFT) is
     the `unavailable` error (503), as the wait's exit 7."""
     return upload_watch.look(ctx, release_id).as_json()
+
+
+@router.put("/{release_id}/cover/from-upload")
+def cover_from_upload(release_id: str, body: CoverFromUpload, ctx: Caller) -> Json:
+    """`release cover` of an image sent as a resumable upload (POST /uploads)."""
+    release = upload_sessions.take(
+        ctx, body.upload, lambda path: releases.set_cover(ctx, release_id, path)
+    )
+    return with_daemon_warning(ctx, release)
 
 
 @router.put("/{release_id}/cover", openapi_extra=uploads.FILE_BODY)

@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from vwaza_cli.server import uploads
 from vwaza_cli.server.deps import Caller
-from vwaza_cli.server.routes import ERRORS, Json, JsonList
-from vwaza_cli.server.schemas import TrackEdit, TrackMove
+from vwaza_cli.server.routes import ERRORS, Json, JsonList, upload_sessions
+from vwaza_cli.server.schemas import TrackEdit, TrackFromUpload, TrackMove
 from vwaza_cli.services import tracks
 from vwaza_cli.services.upload_watch import with_daemon_warning
 
@@ -38,6 +38,17 @@ async def add(
             filename,
         )
     return await run_in_threadpool(with_daemon_warning, ctx, track)
+
+
+@router.post("/releases/{release_id}/tracks/from-upload", status_code=201)
+def add_from_upload(release_id: str, body: TrackFromUpload, ctx: Caller) -> Json:
+    """`track add` of a file sent as a resumable upload (POST /uploads): the same checks."""
+    track = upload_sessions.take(
+        ctx,
+        body.upload,
+        lambda path: tracks.add_track(ctx, release_id, path, body.title, body.order, body.isrc),
+    )
+    return with_daemon_warning(ctx, track)
 
 
 @router.get("/releases/{release_id}/tracks")
