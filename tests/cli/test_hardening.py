@@ -97,11 +97,13 @@ def test_a_mistyped_sqlite_url_creates_nothing(cli: Cli, tmp_path: Path, monkeyp
     assert not (tmp_path / "no").exists()
 
 
-def test_a_bogus_database_url_is_invalid_input(cli: Cli, monkeypatch) -> None:
+def test_a_bogus_database_url_is_a_usage_error(cli: Cli, monkeypatch) -> None:
+    # issue 12: an engine the tool does not support is a usage error (2) naming the supported ones
     monkeypatch.setenv("VWAZA_DATABASE_URL", "bogus://x")
     outcome = cli("db", "current")
-    assert outcome.exit_code == 6
+    assert outcome.exit_code == 2
     assert "VWAZA_DATABASE_URL" in outcome.stderr
+    assert "SQLite or PostgreSQL" in outcome.stderr
 
 
 def test_a_huge_cover_is_refused_before_anything_is_copied(
