@@ -102,6 +102,7 @@ def test_a_nul_in_the_catalog_path_is_refused(ada: Cli, folder: Path) -> None:
     assert caught.value.details["lines"] == ["catalog file: not a valid file name"]
 
 
+@pytest.mark.both_modes
 @pytest.mark.parametrize(
     "command",
     [
@@ -137,6 +138,7 @@ def test_the_path_rule_refuses_what_the_os_cannot_be_asked(tmp_path: Path) -> No
 # --- the one text rule ----------------------------------------------------------------------
 
 
+@pytest.mark.both_modes
 def test_joiners_and_visible_spaces_stay_allowed(ada: Cli) -> None:
     for good in ("\U0001f468\u200d\U0001f3a4", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"):
         assert ada.ok("release", "create", good, "--genre", "Pop")["title"] == good

@@ -14,7 +14,10 @@ import pytest
 from tests.conftest import Cli, spool_files, store_snapshot
 from tests.unit.test_media import CORPUS, MANIFEST, _expected_accepted
 
-pytestmark = pytest.mark.skipif(not MANIFEST, reason=f"no corpus at {CORPUS}")
+pytestmark = [
+    pytest.mark.skipif(not MANIFEST, reason=f"no corpus at {CORPUS}"),
+    pytest.mark.both_modes,  # on one machine, and through a team server
+]
 
 
 def test_corpus_through_track_add(

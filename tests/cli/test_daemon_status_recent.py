@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import Cli, Media
+
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
 
 CAUSE = "gave up after 3 failed attempts: storage answered 503"
 

@@ -3,10 +3,13 @@ the queue counts and what each daemon is uploading; an admin sees the whole stor
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Cli, Media
 from vwaza_cli.enums import JobStatus
+
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
 
 DAEMON = "daemon-on-studio-1"
 

@@ -10,7 +10,11 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Cli, Outcome, sign_up
+
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
 
 NEW_PASSWORD = "a brand new password"
 TOKEN_IN_MAIL = re.compile(r"^ {4}vwaza auth password reset --token (vwr_[A-Za-z0-9_-]+)$", re.M)

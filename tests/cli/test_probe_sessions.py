@@ -114,6 +114,7 @@ def test_a_login_over_a_folder_in_place_of_the_session_file_says_so(
         assert str(path) in one_error_line(outcome.stderr)
 
 
+@pytest.mark.both_modes
 @pytest.mark.parametrize("padded", ["{} ", " {}", "{}\n"])
 def test_vwaza_token_with_surrounding_whitespace_is_the_token(
     initialised: Cli, padded: str
@@ -127,18 +128,21 @@ def test_vwaza_token_with_surrounding_whitespace_is_the_token(
 # --- held up: guards ----------------------------------------------------------------------
 
 
+@pytest.mark.both_modes
 def test_a_huge_vwaza_token_is_refused_in_one_line(initialised: Cli) -> None:
     outcome = initialised("auth", "whoami", token="vws_" + "a" * 100_000)
     assert outcome.exit_code == 4
     assert "expired or was revoked" in one_error_line(outcome.stderr)
 
 
+@pytest.mark.both_modes
 def test_a_token_of_another_user_is_that_users_session(initialised: Cli) -> None:
     ada = sign_up(initialised, "ada@example.com", "Ada")
     sign_up(initialised, "bo@example.com", "Bo")
     assert initialised.ok("auth", "whoami", token=ada)["email"] == "ada@example.com"
 
 
+@pytest.mark.both_modes
 def test_a_revoked_token_is_refused_in_one_line(initialised: Cli) -> None:
     ada = sign_up(initialised, "ada@example.com", "Ada")
     assert initialised("auth", "logout", token=ada).exit_code == 0

@@ -122,12 +122,14 @@ def _release(cli: Cli) -> str:
     return cli.ok("release", "create", "Night Drive", "--genre", "Electronic")["id"]
 
 
+@pytest.mark.both_modes
 def test_no_bar_when_stderr_is_not_a_terminal(ada: Cli, media: Media) -> None:
     outcome = ada("track", "add", _release(ada), str(media.wav(seconds=5.0)))
     assert outcome.exit_code == 0
     assert outcome.stderr.splitlines() == [NO_DAEMON]  # the warning, and nothing else
 
 
+@pytest.mark.both_modes
 def test_no_bar_with_json_even_at_a_terminal(
     ada: Cli, media: Media, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,12 +190,15 @@ def test_a_bar_says_copying_then_checking_when_stderr_is_a_terminal(
     assert "song" in stdout  # the track, for people, on stdout
 
 
+@pytest.mark.both_modes
 def test_no_bar_at_a_terminal_with_json(
     ada: Cli, media: Media, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import json
 
     monkeypatch.setenv("VWAZA_TOKEN", ada.token or "")
+    if ada.server is not None:  # the child is a client of the same server
+        monkeypatch.setenv("VWAZA_SERVER", ada.server)
     release = _release(ada)
     code, stdout, terminal = _run_with_stderr_on_a_terminal(
         "track", "add", release, str(media.wav(seconds=5.0)), "--json"

@@ -13,6 +13,8 @@ from tests.support.hostile import one_error_line
 from vwaza_cli.errors import InvalidInput
 from vwaza_cli.settings import load_settings
 
+pytestmark = pytest.mark.both_modes  # on one machine, and through a team server
+
 
 @pytest.fixture
 def unchanged(people: dict[str, str], env: Path, store_url: str) -> Iterator[None]:
