@@ -127,7 +127,7 @@ def test_a_nul_in_a_file_argument_is_a_usage_error(
 def test_the_path_rule_refuses_what_the_os_cannot_be_asked(tmp_path: Path) -> None:
     """The check every file taken in passes (catalog entries, and paths from the API)."""
     from vwaza_cli.errors import InvalidMedia
-    from vwaza_cli.services.uploads import usable_path
+    from vwaza_cli.services.spool import usable_path
 
     assert usable_path(tmp_path / "ok \x1b.wav") == tmp_path / "ok \x1b.wav"
     for bad in ("a\x00b.wav", "a\ud800b.wav"):

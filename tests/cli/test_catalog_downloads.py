@@ -12,12 +12,21 @@ from tests.conftest import Cli, spool_files, store_snapshot
 from tests.support.hostile import catalog, label_folder, problems
 from tests.support.https_server import ConnectionRecorder, HttpsServer, TlsFiles, write_tls_files
 
+pytestmark = pytest.mark.both_modes
+
 
 @pytest.fixture(autouse=True)
 def no_private_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     """The guard as shipped, whatever the developer's shell says; tests that need loopback
     set VWAZA_ALLOW_PRIVATE_URLS themselves."""
     monkeypatch.delenv("VWAZA_ALLOW_PRIVATE_URLS", raising=False)
+
+
+@pytest.fixture
+def private_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """VWAZA_ALLOW_PRIVATE_URLS=1 where the import runs: asked for before the CLI, so that
+    a team server started for the test has it too (a server reads its settings at start)."""
+    monkeypatch.setenv("VWAZA_ALLOW_PRIVATE_URLS", "1")
 
 
 @pytest.fixture
@@ -68,11 +77,10 @@ def test_a_catalog_cannot_make_the_importer_reach_loopback(
     assert problem.startswith(f"LBL-1 track 1 file: {url}: could not download it: ")
 
 
-@pytest.mark.usefixtures("unchanged")
+@pytest.mark.usefixtures("private_allowed", "unchanged")
 def test_an_oversized_download_is_cut_off_and_leaves_nothing(
-    ada: Cli, folder: Path, tls: TlsFiles, monkeypatch: pytest.MonkeyPatch
+    ada: Cli, folder: Path, tls: TlsFiles
 ) -> None:
-    monkeypatch.setenv("VWAZA_ALLOW_PRIVATE_URLS", "1")
     with HttpsServer(tls).running() as server:
         server.endless("/cover.jpg")
         outcome = ada("catalog", "import", str(catalog(folder, cover_art=server.url("/cover.jpg"))))
@@ -83,9 +91,8 @@ def test_an_oversized_download_is_cut_off_and_leaves_nothing(
 
 
 def test_with_the_setting_an_https_file_on_loopback_is_imported(
-    ada: Cli, folder: Path, tls: TlsFiles, monkeypatch: pytest.MonkeyPatch
+    private_allowed: None, ada: Cli, folder: Path, tls: TlsFiles
 ) -> None:
-    monkeypatch.setenv("VWAZA_ALLOW_PRIVATE_URLS", "1")
     with HttpsServer(tls).running() as server:
         server.file("/cover.jpg", (folder / "cover.jpg").read_bytes())
         report = ada.ok(
@@ -93,3 +100,23 @@ def test_with_the_setting_an_https_file_on_loopback_is_imported(
         )
     assert report["created"] == 1
     assert [s.path for s in server.seen] == ["/cover.jpg"]
+
+
+def test_through_a_server_the_clients_setting_lets_nothing_private_through(
+    ada: Cli, folder: Path, tls: TlsFiles, monkeypatch: pytest.MonkeyPatch, cli_mode: str
+) -> None:
+    """The server fetches a catalog's https files: only its own setting may allow private
+    addresses, never the client's (which would make the server a scanner of its network)."""
+    if cli_mode == "local":
+        pytest.skip("on one machine the setting is this machine's own")
+    monkeypatch.setenv("VWAZA_ALLOW_PRIVATE_URLS", "1")  # on the client only
+    with HttpsServer(tls).running() as server:
+        server.file("/cover.jpg", (folder / "cover.jpg").read_bytes())
+        url = server.url("/cover.jpg")
+        outcome = ada("catalog", "import", str(catalog(folder, cover_art=url)))
+    assert outcome.exit_code == 6
+    assert problems(outcome.stderr) == [
+        f"LBL-1 cover_art: {url}: could not download it: it is not on a public address "
+        "(VWAZA_ALLOW_PRIVATE_URLS=1 allows private ones)"
+    ]
+    assert ada.ok("release", "list") == []

@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import Cli, spool_files, store_snapshot
 from tests.support.media_factory import make_cover, make_mp3, make_wav
 
+pytestmark = pytest.mark.both_modes
+
 LOSSY = "lossy format (mp3): stores prefer lossless masters"
 SMALL_COVER = "cover is 1500 x 1500 px; Apple Music asks for 3000 x 3000"
 

@@ -15,6 +15,8 @@ from tests.conftest import Cli, spool_files, store_snapshot
 from tests.support.hostile import catalog, label_folder, problems
 from tests.support.https_server import ConnectionRecorder
 
+pytestmark = pytest.mark.both_modes
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

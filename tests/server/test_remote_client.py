@@ -244,18 +244,6 @@ def test_catalog_export_through_the_server_writes_the_file_here(
     assert "Night Drive" in exported.read_text()
 
 
-def test_catalog_import_on_a_client_is_refused_not_run_on_a_store_here(
-    client: Client, tmp_path: Path
-) -> None:
-    ada = _logged_in(client, "ada@example.com")
-    catalog = tmp_path / "catalog.json"
-    catalog.write_text('{"releases": []}')
-    done = ada("catalog", "import", str(catalog))
-    assert done.code == 2
-    assert "`vwaza catalog import` belongs to the server's machine" in done.stderr
-    assert not (client.home / "data").exists()
-
-
 def test_the_daemon_is_refused_on_a_client(client: Client) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VWAZA_")}
     environment.update(VWAZA_HOME=str(client.home), VWAZA_SERVER=str(client.server))

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.common import context
 from vwaza_cli.cli.options import Json, json_mode
 
 if TYPE_CHECKING:
@@ -25,6 +24,7 @@ class _Bar:
     checks: TaskID
     copies: TaskID
     written: TaskID
+    sends: TaskID
 
     def __init__(self) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -71,6 +71,21 @@ class _Bar:
     def staged(self) -> None:
         self.staged_files += 1
         self.progress.update(self.copies, detail=self._staged())
+
+    def sending(self, files: int, total_bytes: int) -> None:
+        """Through a team server: the files go up first, then the server checks them."""
+        self.progress.start()
+        self.to_send, self.sent_bytes = total_bytes, 0
+        detail = f"0 B/{_size(total_bytes)}, {files:,} file(s)"
+        self.sends = self.progress.add_task(
+            "sending files", total=total_bytes or None, detail=detail
+        )
+        self.send_files = files
+
+    def sent(self, size: int) -> None:
+        self.sent_bytes += size
+        detail = f"{_size(self.sent_bytes)}/{_size(self.to_send)}, {self.send_files:,} file(s)"
+        self.progress.update(self.sends, advance=size, detail=detail)
 
     def release_done(self) -> None:
         self.progress.advance(self.written)
@@ -132,17 +147,11 @@ def import_(
 
     Example: vwaza catalog import releases.json --dry-run --json
     """
-    from vwaza_cli.client import refuse_on_a_client
-    from vwaza_cli.services import catalog
+    from vwaza_cli.client import connect
 
-    # Through a team server the files must go up first: not built yet, so it is said
-    # plainly rather than importing into a store of this machine.
-    refuse_on_a_client("vwaza catalog import")
     bar = _progress()
     try:
-        report = catalog.import_catalog(
-            context(), file, dry_run=dry_run, submit_all=submit, progress=bar
-        )
+        report = connect().import_catalog(file, dry_run, submit, bar)
     finally:
         if bar is not None:
             bar.stop()

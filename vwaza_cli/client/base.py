@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vwaza_cli.file_progress import Progress
 from vwaza_cli.watching import UploadProgress
+
+if TYPE_CHECKING:
+    from vwaza_cli.services.catalog import ImportProgress
 
 Json = dict[str, Any]
 JsonList = list[dict[str, Any]]
@@ -82,3 +85,6 @@ class Backend(Protocol):
     def retry_jobs(self, job_id: str | None) -> Json: ...
     def daemon_status(self) -> Json: ...
     def export_catalog(self) -> Json: ...
+    def import_catalog(
+        self, path: Path, dry_run: bool, submit_all: bool, progress: ImportProgress | None
+    ) -> Json: ...

@@ -160,3 +160,10 @@ class LocalBackend:
 
     def export_catalog(self) -> Json:
         return catalog.export_catalog(self.ctx)
+
+    def import_catalog(
+        self, path: Path, dry_run: bool, submit_all: bool, progress: catalog.ImportProgress | None
+    ) -> Json:
+        return catalog.import_catalog(
+            self.ctx, path, dry_run=dry_run, submit_all=submit_all, progress=progress
+        )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
@@ -20,8 +21,10 @@ from vwaza_cli.client.base import Json, JsonList
 from vwaza_cli.enums import Role
 from vwaza_cli.errors import Unavailable, VwazaError, error_of_kind
 from vwaza_cli.file_progress import OnBytes, Progress
+from vwaza_cli.media import AUDIO_MAX_BYTES, display_name
 from vwaza_cli.services import session_file
-from vwaza_cli.services.spool import open_source
+from vwaza_cli.services.catalog_format import open_catalog, resolve_source
+from vwaza_cli.services.spool import open_source, too_large, usable_path
 from vwaza_cli.settings import Settings
 from vwaza_cli.watching import Look, UploadProgress, wait_for_review
 
@@ -30,6 +33,11 @@ CHUNK = 1024 * 1024  # what is read from a file and sent at a time
 RESUMABLE_FROM = 8 * 1024 * 1024  # larger files go up as a resumable upload
 MAX_RESUMES = 8  # drops in a row, each with less than a CHUNK gone through, before giving up
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+UNHURRIED = httpx.Timeout(None, connect=10.0)  # a whole catalog's import: minutes, not seconds
+MAX_NAME_BYTES = 200  # a file name sent longer than this goes as "file" and its suffix
+
+if TYPE_CHECKING:
+    from vwaza_cli.services.catalog import ImportProgress
 
 
 class ServerUnreachable(Unavailable):
@@ -270,6 +278,60 @@ class RemoteBackend:
     def export_catalog(self) -> Json:
         return self._call("GET", "/catalog/export")
 
+    def import_catalog(
+        self, path: Path, dry_run: bool, submit_all: bool, progress: ImportProgress | None
+    ) -> Json:
+        """As on one machine, the files being on this one: the catalog goes up; the server
+        answers the catalog's own problems, or which files the releases to create need; each
+        distinct file goes up once; then the server imports from those copies. Uploads the
+        import never got to are cancelled."""
+        sent: list[str] = []
+        shown = display_name(path)
+        try:
+            with open_catalog(path) as handle:
+                size = os.fstat(handle.fileno()).st_size
+                catalog = self._upload(handle, _sendable(path), size, None)
+            sent.append(catalog)
+            body: Json = {"catalog": catalog, "shown": shown, "submit": submit_all}
+            wanted: list[str] = self._call("POST", "/catalog/plan", json=body)["files"]
+            files = self._send_files(path, wanted, progress, sent)
+        except BaseException:
+            self._cancel_quietly(sent)
+            raise
+        body.update(files=files, dry_run=dry_run)
+        return self._call("POST", "/catalog/import", json=body, timeout=UNHURRIED)
+
+    def _send_files(
+        self,
+        catalog: Path,
+        references: list[str],
+        progress: ImportProgress | None,
+        sent: list[str],
+    ) -> dict[str, Json]:
+        """Each reference's upload (one per distinct file, by device and inode), or why its
+        file could not be sent: the problem the import then reports for it."""
+        found = [_LocalFile.of(catalog, reference) for reference in references]
+        distinct: dict[tuple[int, int], _LocalFile] = {}
+        for file in found:
+            if file.error is None:
+                distinct.setdefault(file.identity, file)  # sent under its first name
+        if progress is not None:
+            progress.sending(len(distinct), sum(f.size for f in distinct.values()))
+        uploads: dict[tuple[int, int], str] = {}
+        for identity, file in distinct.items():
+            with open_source(file.path) as handle:
+                on_bytes = progress.sent if progress is not None else None
+                uploads[identity] = self._upload(handle, _sendable(file.path), file.size, on_bytes)
+            sent.append(uploads[identity])
+        return {f.reference: f.as_sent(uploads) for f in found}
+
+    def _cancel_quietly(self, uploads: list[str]) -> None:
+        for upload in uploads:
+            try:
+                self._call("DELETE", f"/uploads/{upload}")
+            except VwazaError:
+                pass  # gone already, or the server is away: it removes them after a day
+
     # --- files
 
     def _send_file(
@@ -325,6 +387,47 @@ class RemoteBackend:
             return int(self._call("GET", where)["offset"])
         except ServerUnreachable:
             return fallback  # still unreachable: try sending from the same place again
+
+
+@dataclass(frozen=True)
+class _LocalFile:
+    """A file reference of the catalog, looked up on this machine."""
+
+    reference: str
+    path: Path
+    identity: tuple[int, int] = (0, 0)
+    size: int = 0
+    error: str | None = None
+
+    @classmethod
+    def of(cls, catalog: Path, reference: str) -> _LocalFile:
+        path = Path(resolve_source(catalog, reference))  # the server sent no https URL
+        try:
+            with open_source(usable_path(path)) as handle:
+                info = os.fstat(handle.fileno())
+        except VwazaError as exc:
+            return cls(reference, path, error=exc.message)
+        if info.st_size > AUDIO_MAX_BYTES:  # more than the server takes in an upload
+            return cls(
+                reference, path, error=too_large(display_name(path), AUDIO_MAX_BYTES).message
+            )
+        return cls(reference, path, (info.st_dev, info.st_ino), info.st_size)
+
+    def as_sent(self, uploads: dict[tuple[int, int], str]) -> Json:
+        shown = display_name(self.path)
+        if self.error is not None:
+            return {"shown": shown, "error": self.error}
+        return {"shown": shown, "upload": uploads[self.identity]}
+
+
+def _sendable(path: Path) -> str:
+    """The file's name for the server (its messages name the file as this machine does)."""
+    name = path.name
+    try:
+        fits = len(name.encode("utf-8")) <= MAX_NAME_BYTES
+    except UnicodeEncodeError:  # a name that is not UTF-8 on this machine
+        fits = False
+    return name if fits else "file" + "".join(path.suffixes[-1:])[:16]
 
 
 def pause(seconds: float) -> None:

@@ -104,6 +104,26 @@ class UploadBegin(Body):
     size: int = Field(ge=0)
 
 
+class CatalogPlan(Body):
+    catalog: Text  # the upload holding the catalog file
+    shown: Text  # the catalog's name as the client shows it
+    submit: bool = False
+
+
+class SentFile(Body):
+    """One file reference of the catalog: the upload sent for it, or why the client could
+    not send it (the problem it gets, as on one machine)."""
+
+    shown: Text  # the file's name as the client shows it
+    upload: Text | None = None
+    error: Text | None = Field(default=None, max_length=2000)
+
+
+class CatalogImport(CatalogPlan):
+    files: dict[str, SentFile] = Field(default_factory=dict)  # by reference, as written
+    dry_run: bool = False
+
+
 class TrackFromUpload(Body):
     upload: Text
     title: Text | None = None

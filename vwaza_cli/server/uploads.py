@@ -93,9 +93,32 @@ def write_errors(folder: Path) -> Iterator[None]:
 def as_sent(call: Callable[[], Result], target: Path, filename: str) -> Result:
     """Run the service on the received copy; its errors name the file as the client sent
     it, never the server's folder."""
+    return as_named(call, {display_name(target): display_name(Path(filename))})
+
+
+def as_named(call: Callable[[], Result], names: dict[str, str]) -> Result:
+    """Run the service on received copies; in what it answers and in its errors, each
+    copy's name on the server (a key of ``names``) becomes the client's name for it."""
     try:
-        return call()
+        return renamed(call(), names)
     except VwazaError as exc:
-        exc.message = exc.message.replace(display_name(target), display_name(Path(filename)))
+        exc.message = renamed(exc.message, names)
         exc.args = (exc.message,)
+        exc.details = renamed(exc.details, names)
         raise
+
+
+Named = TypeVar("Named")
+
+
+def renamed(value: Named, names: dict[str, str]) -> Named:
+    """``value`` (text, or lists and dicts of it) with each key of ``names`` replaced."""
+    if isinstance(value, str):
+        for server_name, client_name_ in names.items():
+            value = value.replace(server_name, client_name_)  # type: ignore[assignment]
+        return value
+    if isinstance(value, list):
+        return [renamed(item, names) for item in value]  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {key: renamed(item, names) for key, item in value.items()}  # type: ignore[return-value]
+    return value

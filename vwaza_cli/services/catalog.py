@@ -27,7 +27,6 @@ from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlparse
 
 from vwaza_cli import media
 from vwaza_cli.db import catalog as db
@@ -49,6 +48,7 @@ from vwaza_cli.services.catalog_format import (
     Collector,
     ReleaseEntry,
     TrackEntry,
+    resolve_source,
 )
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.releases import missing_for_submit, mover, new_release
@@ -72,6 +72,9 @@ class ImportProgress(Protocol):
     def copied(self, size: int) -> None: ...  # bytes copied into the spool
     def staged(self) -> None: ...  # a track's or cover's file is in the spool
     def release_done(self) -> None: ...
+    # through a team server, before the import: the distinct files to send, then bytes sent
+    def sending(self, files: int, total_bytes: int) -> None: ...
+    def sent(self, size: int) -> None: ...
 
 
 class _Silent:
@@ -91,6 +94,12 @@ class _Silent:
         pass
 
     def release_done(self) -> None:
+        pass
+
+    def sending(self, files: int, total_bytes: int) -> None:
+        pass
+
+    def sent(self, size: int) -> None:
         pass
 
 
@@ -289,15 +298,17 @@ def _check_submit(plan: Plan, problems: Collector) -> None:
 # --- files -----------------------------------------------------------------------------------
 
 
-def resolve_source(catalog: Path, value: str) -> str | Path:
-    """A catalog's file reference: an absolute path, a path relative to the catalog's folder,
-    a file:// URL, or an https URL (streamed down; an http one is refused when fetched)."""
-    if is_url(value):
-        return value
-    if value.startswith("file://"):
-        return Path(unquote(urlparse(value).path))
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else catalog.parent / path
+@dataclass(frozen=True)
+class Refused:
+    """A file reference that names no file to check here, and why: the problem it gets."""
+
+    message: str
+
+
+Source = str | Path | Refused
+# Where a catalog's file reference is, given the catalog's path and the reference as written:
+# on one machine `resolve_source`; through a team server, the upload the client sent for it.
+Resolve = Callable[[Path, str], Source]
 
 
 @dataclass(slots=True)
@@ -317,7 +328,7 @@ class _Use:
 class _File:
     """One distinct file of the catalog, checked once however many tracks name it."""
 
-    source: str | Path
+    source: Source
     rule: uploads.MediaRule[Any]
     stamp: spool.Stamp | None = None  # of the file as checked (None: downloaded)
     size: int = 0
@@ -328,8 +339,10 @@ class _File:
     waiting: list[_Use] | None = None  # uses seen while its check runs
 
 
-def _identity(source: str | Path, field_name: str) -> tuple[Any, ...]:
+def _identity(source: Source, field_name: str) -> tuple[Any, ...]:
     """The same file, whichever way it is named (relative, absolute, via a link)."""
+    if isinstance(source, Refused):
+        return (field_name, "refused", source.message)
     if isinstance(source, str):
         return (field_name, "url", source)
     try:
@@ -341,7 +354,7 @@ def _identity(source: str | Path, field_name: str) -> tuple[Any, ...]:
 
 def _check_in_place(path: Path, rule: uploads.MediaRule[Any]) -> tuple[Any, spool.Stamp]:
     """Decode the user's file through where it lies; its stamp says it is the same later."""
-    path = uploads.usable_path(path)
+    path = spool.usable_path(path)
     try:
         before: os.stat_result | None = os.stat(path)
     except OSError:
@@ -389,7 +402,7 @@ class _Files:
         self.pool = ThreadPoolExecutor(max_workers=CHECK_WORKERS)
         self.running: dict[Future[None], _File] = {}
 
-    def use(self, use: _Use, source: str | Path, problems: Collector) -> None:
+    def use(self, use: _Use, source: Source, problems: Collector) -> None:
         rule = uploads.IMAGE if use.field == "cover_art" else uploads.AUDIO
         key = _identity(source, use.field)
         record = self.records.get(key)
@@ -414,6 +427,8 @@ class _Files:
         """In a worker thread: this record only."""
         source, rule = record.source, record.rule
         try:
+            if isinstance(source, Refused):
+                raise InvalidMedia(source.message)
             if isinstance(source, str):  # an https file: only a copy can be checked
                 checked = uploads.check_copy(self.settings, source, rule)
                 record.info, record.size = checked.info, checked.temp.size
@@ -454,19 +469,19 @@ class _Files:
         used = [r for r in self.records.values() if r.uses and r.info is not None]
         return sum(r.uses for r in used), sum(r.size for r in used if r.master is None)
 
-    def stage(self, source: str | Path, field_name: str, job_id: str) -> uploads.Accepted[Any]:
+    def stage(self, source: Source, field_name: str, job_id: str) -> uploads.Accepted[Any]:
         """The file as one more spool file, named by ``job_id``: copied at its first use,
         a link to that copy at the next ones, the copy itself at the last."""
         record = self.records.get(_identity(source, field_name))
         if record is None or record.info is None or record.uses < 1:
-            shown = source if isinstance(source, str) else media.display_name(source)
+            shown = _shown(source)
             raise InvalidMedia(f"{shown}: changed since it was checked: run the import again")
         if record.master is None:
             assert isinstance(record.source, Path)  # a download has its master from the check
             assert record.stamp is not None
             record.master = spool.copy_checked_in(
                 self.settings,
-                uploads.usable_path(record.source),
+                spool.usable_path(record.source),
                 record.rule.max_bytes,
                 record.stamp,
                 self.progress.copied,
@@ -488,28 +503,56 @@ class _Files:
         spool.discard(masters)
 
 
+def _shown(source: Source) -> str:
+    if isinstance(source, Refused):
+        return source.message
+    return source if isinstance(source, str) else media.display_name(source)
+
+
 def _validate(
-    ctx: Context, actor: Actor, path: Path, submit_all: bool, files: _Files
+    ctx: Context, actor: Actor, path: Path, submit_all: bool, files: _Files, resolve: Resolve
 ) -> tuple[list[Summary], Collector]:
     """Pass 1: every release and file checked; problems collected, nothing written."""
     reader = CatalogReader(path)
     problems = reader.problems
-    people = _People(ctx, actor)
-    seen: set[tuple[Any, ...]] = set()
     summaries = []
-    for entry in reader.entries():
-        plan = Plan(entry, submit=entry.submit or submit_all)
-        people.resolve(plan, problems)
-        plan.existing = people.existing(plan)
-        _check_duplicate(plan, seen, problems)
+    for plan in _planned(ctx, actor, reader, submit_all):
         summary = _summary(plan)
         if plan.to_create:
             _check_release(plan, problems)
-            for use, source in _uses(path, summary, entry):
+            for use, source in _uses(path, summary, plan.entry, resolve):
                 files.use(use, source, problems)
         summaries.append(summary)
     files.finish(problems)
     return summaries, problems
+
+
+def _planned(ctx: Context, actor: Actor, reader: CatalogReader, submit_all: bool) -> Iterator[Plan]:
+    """The catalog's releases one at a time: whose each is, whether it exists already, and
+    whether the catalog names it twice."""
+    people = _People(ctx, actor)
+    seen: set[tuple[Any, ...]] = set()
+    for entry in reader.entries():
+        plan = Plan(entry, submit=entry.submit or submit_all)
+        people.resolve(plan, reader.problems)
+        plan.existing = people.existing(plan)
+        _check_duplicate(plan, seen, reader.problems)
+        yield plan
+
+
+def files_to_send(ctx: Context, path: Path, *, submit_all: bool = False) -> list[str]:
+    """What a client of a team server sends before it imports the catalog at ``path``: the
+    file references (as written, each once) of the releases to create, but https URLs. A
+    catalog that cannot be read at all is refused here; its other problems are the import's
+    to report, with its files' (every problem at once, as on one machine)."""
+    reader = CatalogReader(Path(path))
+    wanted: dict[str, None] = {}  # in the catalog's order, each once
+    for plan in _planned(ctx, current_actor(ctx), reader, submit_all):
+        if plan.to_create:
+            for reference in (plan.entry.cover_art, *(t.file for t in plan.entry.tracks)):
+                if reference and not is_url(reference):
+                    wanted[reference] = None
+    return list(wanted)
 
 
 def _check_release(plan: Plan, problems: Collector) -> None:
@@ -518,13 +561,15 @@ def _check_release(plan: Plan, problems: Collector) -> None:
     _check_submit(plan, problems)
 
 
-def _uses(path: Path, summary: Summary, entry: ReleaseEntry) -> Iterator[tuple[_Use, str | Path]]:
+def _uses(
+    path: Path, summary: Summary, entry: ReleaseEntry, resolve: Resolve
+) -> Iterator[tuple[_Use, Source]]:
     if entry.cover_art:
-        yield _Use(summary, None, 0, "cover_art"), resolve_source(path, entry.cover_art)
+        yield _Use(summary, None, 0, "cover_art"), resolve(path, entry.cover_art)
     for track in entry.tracks:
         if track.file:
             use = _Use(summary, track.where, track.position, "file")
-            yield use, resolve_source(path, track.file)
+            yield use, resolve(path, track.file)
 
 
 # --- import ----------------------------------------------------------------------------------
@@ -537,7 +582,9 @@ def import_catalog(
     dry_run: bool = False,
     submit_all: bool = False,
     progress: ImportProgress | None = None,
+    resolve: Resolve = resolve_source,
 ) -> dict[str, Any]:
+    """Import the catalog at ``path``; ``resolve`` says where each file it names is."""
     progress = progress or _Silent()
     actor = current_actor(ctx)
     path = Path(path)
@@ -548,13 +595,13 @@ def import_catalog(
         stack.callback(files.close)
         progress.checking()
         try:
-            summaries, problems = _validate(ctx, actor, path, submit_all, files)
+            summaries, problems = _validate(ctx, actor, path, submit_all, files, resolve)
         except KeyboardInterrupt:
             raise KeyboardInterrupt("nothing was imported") from None
         problems.raise_if_any()
         if dry_run:
             return _dry_run_report(summaries)
-        return _write_all(ctx, actor, path, summaries, files, progress)
+        return _write_all(ctx, actor, path, summaries, files, progress, resolve)
     raise AssertionError("unreachable")  # mypy: ExitStack may swallow exceptions
 
 
@@ -601,6 +648,7 @@ def _write_all(
     summaries: list[Summary],
     files: _Files,
     progress: ImportProgress,
+    resolve: Resolve,
 ) -> dict[str, Any]:
     """Pass 2: the catalog read again, each release written as soon as its files are in."""
     to_stage, total_bytes = files.to_stage()
@@ -620,7 +668,7 @@ def _write_all(
             _check_release(plan, reader.problems)  # cleans the text, reads the ISRCs again
             if reader.problems.problems:
                 raise _changed(path)
-            created = _write_release(ctx, actor, path, plan, files)
+            created = _write_release(ctx, actor, path, plan, files, resolve)
             rows.append(_report_row(summary, "created" if created else "skipped", created))
             progress.release_done()
     except KeyboardInterrupt:
@@ -636,7 +684,7 @@ def _write_all(
 
 
 def _write_release(
-    ctx: Context, actor: Actor, path: Path, plan: Plan, files: _Files
+    ctx: Context, actor: Actor, path: Path, plan: Plan, files: _Files, resolve: Resolve
 ) -> dict[str, Any] | None:
     """Stage the release's files into the spool, then one transaction for the release, its
     tracks and its jobs. Returns None when someone created it meanwhile."""
@@ -644,7 +692,7 @@ def _write_release(
 
     def accept(field_name: str, source: str) -> tuple[str, Any]:
         job_id = new_id()
-        accepted = files.stage(resolve_source(path, source), field_name, job_id)
+        accepted = files.stage(resolve(path, source), field_name, job_id)
         committed.append(accepted.staged.path)
         return job_id, accepted
 

@@ -17,10 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
+from urllib.parse import unquote, urlparse
 
 from vwaza_cli.errors import InvalidCatalog, InvalidInput
 from vwaza_cli.media import display_name
 from vwaza_cli.services.text import clean_text
+from vwaza_cli.storage.download import is_url
 from vwaza_cli.textsafe import printable
 
 RELEASE_KEYS = {"external_id", "artist_email", "title", "genre", "cover_art", "submit", "tracks"}
@@ -183,6 +185,17 @@ MAX_CATALOG_BYTES = 200 * 1024 * 1024
 READ_BYTES = 1024 * 1024  # catalog bytes read at a time while streaming its releases
 
 
+def resolve_source(catalog: Path, value: str) -> str | Path:
+    """A catalog's file reference: an absolute path, a path relative to the catalog's folder,
+    a file:// URL, or an https URL (streamed down; an http one is refused when fetched)."""
+    if is_url(value):
+        return value
+    if value.startswith("file://"):
+        return Path(unquote(urlparse(value).path))
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else catalog.parent / path
+
+
 def read_catalog(path: Path) -> tuple[list[ReleaseEntry], Collector]:
     """Parse a whole catalog; structural problems are collected, not raised (except when
     the file cannot be read as a catalog at all)."""
@@ -216,6 +229,17 @@ class CatalogReader:
                     entry.digest = _digest(repr(entry))
                 _screen(entry, collector)
                 yield entry
+
+
+@contextmanager
+def open_catalog(path: Path) -> Iterator[BinaryIO]:
+    """The catalog file opened for reading, refused as an import would refuse it (its name
+    gives no format, it cannot be read, it is no regular file or too big)."""
+    collector = Collector(path)
+    if path.suffix.lower() not in (".json", ".csv"):
+        collector.fail("file", "use a .json or .csv catalog file")
+    with _open_catalog(path, collector) as handle:
+        yield handle
 
 
 @contextmanager

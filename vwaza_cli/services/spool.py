@@ -161,6 +161,18 @@ def _read_blocks(reader: BinaryIO, label: str) -> Iterator[bytes]:
         yield block
 
 
+def usable_path(path: Path) -> Path:
+    """A path the operating system can be asked about: no NUL (it would cut the name short)
+    and nothing the file system's encoding cannot say (a lone surrogate from a catalog)."""
+    try:
+        encoded = os.fsencode(path)
+    except UnicodeEncodeError:
+        raise InvalidMedia(f"{display_name(path)}: not a valid file name") from None
+    if b"\0" in encoded:
+        raise InvalidMedia(f"{display_name(path)}: a file name cannot contain NUL")
+    return path
+
+
 def open_source(source: Path) -> BinaryIO:
     """Open a user's file for reading: a regular file only (a FIFO would block, a device
     would never end), opened without blocking and checked again once open."""

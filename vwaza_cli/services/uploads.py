@@ -7,7 +7,6 @@ the bytes uploaded), then rename it into the spool under its job's ID.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,7 @@ class MediaRule(Generic[Info]):
 
 
 # Covers by the media rules; audio far above any real master.
-AUDIO = MediaRule(media.inspect_audio, 8 * 1024**3)
+AUDIO = MediaRule(media.inspect_audio, media.AUDIO_MAX_BYTES)
 IMAGE = MediaRule(media.inspect_image, media.COVER_MAX_BYTES)
 
 
@@ -81,7 +80,7 @@ def check_copy(
     if remote:
         temp = spool.download_in(settings, str(source), rule.max_bytes, on_bytes)
     else:
-        temp = spool.copy_in(settings, usable_path(Path(source)), rule.max_bytes, on_bytes)
+        temp = spool.copy_in(settings, spool.usable_path(Path(source)), rule.max_bytes, on_bytes)
     try:
         info = rule.inspect(temp.path, on_checked)
     except InvalidMedia as exc:
@@ -93,18 +92,6 @@ def check_copy(
         temp.path.unlink(missing_ok=True)
         raise
     return Checked(temp, info)
-
-
-def usable_path(path: Path) -> Path:
-    """A path the operating system can be asked about: no NUL (it would cut the name short)
-    and nothing the file system's encoding cannot say (a lone surrogate from a catalog)."""
-    try:
-        encoded = os.fsencode(path)
-    except UnicodeEncodeError:
-        raise InvalidMedia(f"{media.display_name(path)}: not a valid file name") from None
-    if b"\0" in encoded:
-        raise InvalidMedia(f"{media.display_name(path)}: a file name cannot contain NUL")
-    return path
 
 
 def accept_audio(

@@ -25,21 +25,21 @@ MAX_BYTES = max(AUDIO.max_bytes, IMAGE.max_bytes)
 Result = TypeVar("Result")
 
 
-def _owner(ctx: Context) -> str:
+def owner_of(ctx: Context) -> str:
     return str(accounts.whoami(ctx)["id"])
 
 
 @router.post("", status_code=201)
 def begin(body: UploadBegin, ctx: Caller) -> Json:
     """An empty upload of ``size`` bytes named ``filename``; `{"id", "offset": 0, ...}`."""
-    upload = resumable.create(ctx.settings, _owner(ctx), body.filename, body.size, MAX_BYTES)
+    upload = resumable.create(ctx.settings, owner_of(ctx), body.filename, body.size, MAX_BYTES)
     return upload.view()
 
 
 @router.get("/{upload_id}")
 def status(upload_id: str, ctx: Caller) -> Json:
     """How many bytes the server holds (`offset`): where to resume."""
-    return resumable.find(ctx.settings, _owner(ctx), upload_id).view()
+    return resumable.find(ctx.settings, owner_of(ctx), upload_id).view()
 
 
 @router.patch("/{upload_id}", openapi_extra=uploads.FILE_BODY)
@@ -50,14 +50,14 @@ async def send(
     upload_offset: Annotated[int, Header(ge=0, description="Where this body starts.")],
 ) -> Json:
     """Bytes from ``Upload-Offset``, which must be the server's offset (409 otherwise)."""
-    upload = await run_in_threadpool(resumable.find, ctx.settings, _owner(ctx), upload_id)
+    upload = await run_in_threadpool(resumable.find, ctx.settings, owner_of(ctx), upload_id)
     offset = await resumable.append(upload, upload_offset, request.stream())
     return {**upload.view(), "offset": offset}
 
 
 @router.delete("/{upload_id}")
 def cancel(upload_id: str, ctx: Caller) -> Json:
-    resumable.remove(resumable.find(ctx.settings, _owner(ctx), upload_id))
+    resumable.remove(resumable.find(ctx.settings, owner_of(ctx), upload_id))
     return {"id": upload_id, "deleted": True}
 
 
@@ -65,7 +65,7 @@ def cancel(upload_id: str, ctx: Caller) -> Json:
 def used(ctx: Context, upload_id: str) -> Iterator[resumable.Upload]:
     """A complete upload of the caller's, removed once the request that names it is done
     (taken or refused: a refused file would be refused again)."""
-    upload = resumable.complete(ctx.settings, _owner(ctx), upload_id)
+    upload = resumable.complete(ctx.settings, owner_of(ctx), upload_id)
     try:
         yield upload
     finally:
