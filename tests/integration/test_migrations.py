@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -16,16 +15,11 @@ def test_the_cli_knows_the_newest_migration() -> None:
     assert schema.script_head() == schema.HEAD_REVISION
 
 
-@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
-@pytest.mark.filterwarnings(
-    "ignore:autogenerate skipping metadata-specified expression-based index"
-)
 def test_migrated_store_matches_the_models(store_url: str) -> None:
     with get_engine(store_url).connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
-    # expression indexes (lower(email)) cannot be reflected on SQLite; everything else must match
-    assert [d for d in differences if "ux_users_email_lower" not in repr(d)] == []
+    assert differences == []
 
 
 def test_upgrade_is_idempotent(store_url: str) -> None:

@@ -98,3 +98,15 @@ def test_a_success_forgives_only_itself() -> None:
     _fail(limiter, "ada@example.com", 2)
     with pytest.raises(TooManyLogins):
         limiter.begin("ada@example.com")
+
+
+def test_every_spelling_of_an_email_counts_against_its_one_account() -> None:
+    """Non-ASCII capitals, full-width letters and decomposed accents are the same account
+    (vwaza_cli/emails.py): they must not buy more guesses."""
+    limiter = LoginLimiter(now=Clock())
+    for spelling in ("Émile@example.com", "émile@example.com", "ÉMILE@example.com"):
+        _fail(limiter, spelling, 1)
+    _fail(limiter, "\uff25\u0301mile@\uff45xample.com", 1)  # full-width E + accent, e
+    _fail(limiter, "E\u0301mile@example.com", 1)
+    with pytest.raises(TooManyLogins):
+        limiter.begin("émile@EXAMPLE.com")

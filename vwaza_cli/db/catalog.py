@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from vwaza_cli.db.lookup import table_of
 from vwaza_cli.db.models import Release, ReleaseStatus, Track, UploadJob, User, column_values
+from vwaza_cli.emails import email_key
 
 
 class ExistingRelease(NamedTuple):
@@ -26,11 +27,13 @@ class ExistingRelease(NamedTuple):
 
 
 def users_by_email(session: Session, emails: Iterable[str]) -> dict[str, User]:
-    lowered = sorted({e.lower() for e in emails})
-    if not lowered:
+    """The users of these emails, keyed by each email as given (compared by its key)."""
+    keys = {email: email_key(email) for email in emails}
+    if not keys:
         return {}
-    statement = sa.select(User).where(sa.func.lower(col(User.email)).in_(lowered))
-    return {user.email.lower(): user for user in session.scalars(statement)}
+    statement = sa.select(User).where(col(User.email_key).in_(sorted(set(keys.values()))))
+    found = {user.email_key: user for user in session.scalars(statement)}
+    return {email: found[key] for email, key in keys.items() if key in found}
 
 
 def existing_releases(session: Session, artist_ids: Iterable[str]) -> list[ExistingRelease]:

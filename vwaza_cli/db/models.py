@@ -58,18 +58,18 @@ class User(SQLModel, table=True):
         sa.CheckConstraint(
             "role <> 'ARTIST' OR artist_name IS NOT NULL", name="ck_users_artist_has_name"
         ),
+        # One account per email whatever its case or Unicode form, enforced by the database.
+        sa.Index("ux_users_email_key", "email_key", unique=True),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False))
+    email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False))  # as typed
+    # The email as compared (vwaza_cli/emails.py): how every lookup finds the user.
+    email_key: str = Field(sa_column=sa.Column(sa.String(320), nullable=False))
     password_hash: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     role: Role = Field(sa_column=sa.Column(_enum(Role, "role"), nullable=False))
     artist_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
     created_at: datetime = Field(default_factory=now, nullable=False)
-
-
-# Emails are unique regardless of case, enforced by the database.
-sa.Index("ux_users_email_lower", sa.func.lower(sa.inspect(User).local_table.c.email), unique=True)
 
 
 class LoginSession(SQLModel, table=True):

@@ -11,11 +11,12 @@ from sqlmodel import col
 
 from vwaza_cli.db.lookup import rowcount
 from vwaza_cli.db.models import LoginSession, PasswordResetToken, ResetRequest, User
+from vwaza_cli.emails import email_key
 from vwaza_cli.errors import EmailTaken
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
-    statement = sa.select(User).where(sa.func.lower(col(User.email)) == email.strip().lower())
+    statement = sa.select(User).where(col(User.email_key) == email_key(email))
     return session.scalars(statement).first()
 
 
@@ -24,7 +25,7 @@ def get_user(session: Session, user_id: str) -> User | None:
 
 
 def add_user(session: Session, user: User) -> User:
-    """Insert a user; the database's case-insensitive unique index decides duplicates."""
+    """Insert a user; the unique index on its email's key decides duplicates."""
     try:
         with session.begin_nested():
             session.add(user)

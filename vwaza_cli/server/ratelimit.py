@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from vwaza_cli import clock
+from vwaza_cli.emails import email_key
 from vwaza_cli.server.errors import TooManyLogins
 
 MAX_FAILURES = 5
@@ -83,4 +84,4 @@ class LoginLimiter:
 
 
 def _key(email: str) -> str:
-    return email.strip().lower()
+    return email_key(email)  # every spelling of one account's email counts against it

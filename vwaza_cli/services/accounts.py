@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from vwaza_cli import clock
 from vwaza_cli.db import jobs, users
 from vwaza_cli.db.models import LoginSession, Role, User
+from vwaza_cli.emails import email_key
 from vwaza_cli.errors import (
     Conflict,
     InvalidInput,
@@ -29,6 +30,7 @@ from vwaza_cli.services.views import user_view
 from vwaza_cli.textsafe import printable
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_LENGTH = 320
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,22 @@ def _actor(user: User) -> Actor:
 
 
 def normalise_email(email: str) -> str:
+    """The email as typed, trimmed (it is shown so; compared by its key)."""
     email = email.strip()
-    if len(email) > 320 or not EMAIL_PATTERN.match(email) or has_unsafe_characters(email):
+    if not _is_email(email):
         raise InvalidInput(f"not a valid email address: '{printable(email[:80])}'")
     return email
+
+
+def _is_email(email: str) -> bool:
+    """One printable address whose key (vwaza_cli/emails.py) fits the store as well:
+    compatibility forms (ligatures, full-width letters) can make the key longer."""
+    return (
+        len(email) <= EMAIL_LENGTH
+        and EMAIL_PATTERN.match(email) is not None
+        and not has_unsafe_characters(email)
+        and len(email_key(email)) <= EMAIL_LENGTH
+    )
 
 
 def _check_artist_name(role: Role, artist_name: str | None) -> str | None:
@@ -75,7 +89,13 @@ def _new_user(ctx: Context, email: str, role: Role, artist_name: str | None, pas
     email = normalise_email(email)
     name = _check_artist_name(role, artist_name)
     password_hash = passwords.hash_password(password, ctx.settings.bcrypt_rounds)
-    return User(email=email, role=role, artist_name=name, password_hash=password_hash)
+    return User(
+        email=email,
+        email_key=email_key(email),
+        role=role,
+        artist_name=name,
+        password_hash=password_hash,
+    )
 
 
 def register(ctx: Context, email: str, artist_name: str, password: str) -> dict[str, Any]:

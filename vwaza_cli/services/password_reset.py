@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from vwaza_cli import clock
 from vwaza_cli.db import users
 from vwaza_cli.db.models import PasswordResetToken
+from vwaza_cli.emails import email_key
 from vwaza_cli.errors import InvalidResetToken, VwazaError
 from vwaza_cli.services import mailer, passwords, tokens
 from vwaza_cli.services.accounts import normalise_email
@@ -104,7 +105,7 @@ def _issue_token(session: Session, email: str, token_hash: str, moment: datetime
 
 def _rate_key(email: str) -> str:
     # Keyed by a hash, and counted whether or not the account exists: the limit reveals nothing.
-    return tokens.hash_token(f"reset-request:{email.lower()}")
+    return tokens.hash_token(f"reset-request:{email_key(email)}")
 
 
 def _request_answer(settings: Settings, email: str) -> dict[str, Any]:
