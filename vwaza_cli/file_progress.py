@@ -14,3 +14,5 @@ OnBytes = Callable[[int], None]  # bytes done since the last call
 class Progress:
     copied: OnBytes | None = None
     checked: OnBytes | None = None
+    # the copy is in and is being checked where no bytes can be counted (a team server)
+    checked_elsewhere: Callable[[], None] | None = None

@@ -144,6 +144,7 @@ def test_joiners_and_visible_spaces_stay_allowed(ada: Cli) -> None:
         assert ada.ok("release", "create", good, "--genre", "Pop")["title"] == good
 
 
+@pytest.mark.both_modes
 def test_lone_surrogates_are_said_to_be_an_encoding_problem(ada: Cli) -> None:
     outcome = ada("release", "create", "Night\udcff", "--genre", "Pop")
     assert one_error_line(outcome.stderr) == (
@@ -151,6 +152,7 @@ def test_lone_surrogates_are_said_to_be_an_encoding_problem(ada: Cli) -> None:
     )
 
 
+@pytest.mark.both_modes
 @pytest.mark.parametrize("bad", ["\udcff", "\u202e", "\u200b", "\x00"])
 def test_every_field_people_type_goes_through_the_text_rule(
     ada: Cli, admin: Cli, media: Media, env: Path, store_url: str, bad: str

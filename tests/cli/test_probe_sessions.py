@@ -37,6 +37,7 @@ def _login(cli: Cli, email: str = "ada@example.com") -> Outcome:
 
 
 @pytest.mark.parametrize("command", [("auth", "whoami"), ("release", "list")])
+@pytest.mark.both_modes
 def test_a_token_that_is_not_valid_text_is_refused_not_a_crash(
     initialised: Cli, command: tuple[str, ...]
 ) -> None:
@@ -45,6 +46,7 @@ def test_a_token_that_is_not_valid_text_is_refused_not_a_crash(
     one_error_line(outcome.stderr)
 
 
+@pytest.mark.both_modes
 def test_a_reset_token_that_is_not_valid_text_is_refused_not_a_crash(initialised: Cli) -> None:
     outcome = initialised(
         "auth",

@@ -173,10 +173,13 @@ def _run_with_stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:
     return child.returncode, stdout.decode(), seen.decode(errors="replace")
 
 
+@pytest.mark.both_modes
 def test_a_bar_says_copying_then_checking_when_stderr_is_a_terminal(
     ada: Cli, media: Media, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VWAZA_TOKEN", ada.token or "")
+    if ada.server is not None:  # the child is a client of the same server
+        monkeypatch.setenv("VWAZA_SERVER", ada.server)
     release = _release(ada)
     code, stdout, terminal = _run_with_stderr_on_a_terminal(
         "track", "add", release, str(media.wav(seconds=5.0))

@@ -69,7 +69,9 @@ class _FileBar:
         self.progress.start()
 
     def callbacks(self) -> Progress:
-        return Progress(copied=self.copied, checked=self.checked)
+        return Progress(
+            copied=self.copied, checked=self.checked, checked_elsewhere=self.checked_elsewhere
+        )
 
     def copied(self, done: int) -> None:
         self.progress.advance(self.task, done)
@@ -79,6 +81,11 @@ class _FileBar:
             self.checking = True
             self.progress.reset(self.task, description=f"checking {self.name}")
         self.progress.advance(self.task, done)
+
+    def checked_elsewhere(self) -> None:
+        """Sent to a team server, which checks it: a bar without an end until it answers."""
+        self.checking = True
+        self.progress.reset(self.task, total=None, description=f"checking {self.name}")
 
 
 def _size(path: Path) -> int | None:

@@ -19,12 +19,13 @@ import httpx
 
 from vwaza_cli.client.base import Json, JsonList
 from vwaza_cli.enums import Role
-from vwaza_cli.errors import Unavailable, VwazaError, error_of_kind
+from vwaza_cli.errors import InvalidInput, Unavailable, VwazaError, error_of_kind
 from vwaza_cli.file_progress import OnBytes, Progress
 from vwaza_cli.media import AUDIO_MAX_BYTES, display_name
 from vwaza_cli.services import session_file
 from vwaza_cli.services.catalog_format import open_catalog, resolve_source
 from vwaza_cli.services.spool import open_source, too_large, usable_path
+from vwaza_cli.services.text import unsafe_reason
 from vwaza_cli.settings import Settings
 from vwaza_cli.watching import Look, UploadProgress, wait_for_review
 
@@ -78,7 +79,10 @@ class RemoteBackend:
         bearer = token if token is not None else self.token
         headers = dict(headers or {})
         if bearer:
-            headers["Authorization"] = f"Bearer {bearer}"
+            headers["Authorization"] = f"Bearer {_as_ascii(bearer)}"
+        for part in ("json", "params"):
+            if isinstance(kwargs.get(part), dict):
+                kwargs[part] = _checked(kwargs[part])
         try:
             response = self._http().request(method, path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
@@ -232,7 +236,7 @@ class RemoteBackend:
         fields = {"title": title, "order": order, "isrc": isrc}
         params = {k: v for k, v in fields.items() if v is not None}
         where = f"/releases/{_segment(release_id)}/tracks"
-        return self._send_file("POST", where, path, params, progress.copied if progress else None)
+        return self._send_file("POST", where, path, params, progress)
 
     def list_tracks(self, release_id: str) -> JsonList:
         return self._call("GET", f"/releases/{_segment(release_id)}/tracks")
@@ -340,11 +344,14 @@ class RemoteBackend:
         path: str,
         file: Path,
         params: dict[str, Any],
-        on_bytes: OnBytes | None = None,
+        progress: Progress | None = None,
     ) -> Any:
         """The file as the request body, read a piece at a time (memory flat); its name
         (without folders) goes along, for the default title and the server's messages. A
-        large file goes up as a resumable upload first, which the request then names."""
+        large file goes up as a resumable upload first, which the request then names.
+        ``progress`` is told the bytes sent, then that the server is checking the file."""
+        on_bytes = progress.copied if progress is not None else None
+        on_sent = progress.checked_elsewhere if progress is not None else None
         with open_source(file) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size < RESUMABLE_FROM:
@@ -352,9 +359,11 @@ class RemoteBackend:
                     method,
                     path,
                     params={**params, "filename": file.name},
-                    content=_Sent(handle, size, on_bytes),
+                    content=_Sent(handle, size, on_bytes, on_sent),
                 )
             upload = self._upload(handle, file.name, size, on_bytes)
+        if on_sent is not None:
+            on_sent()
         return self._call(method, f"{path}/from-upload", json={**params, "upload": upload})
 
     def _upload(self, handle: BinaryIO, name: str, size: int, on_bytes: OnBytes | None) -> str:
@@ -439,8 +448,15 @@ class _Sent:
     """A request body of ``length`` bytes read from ``handle`` a piece at a time, telling
     ``on_bytes`` what the connection took (and, on a resume, what never arrived)."""
 
-    def __init__(self, handle: BinaryIO, length: int, on_bytes: OnBytes | None) -> None:
+    def __init__(
+        self,
+        handle: BinaryIO,
+        length: int,
+        on_bytes: OnBytes | None,
+        on_end: Callable[[], None] | None = None,
+    ) -> None:
         self.handle, self.left, self.on_bytes, self.sent = handle, length, on_bytes, 0
+        self.on_end = on_end
 
     def __iter__(self) -> Iterator[bytes]:
         while self.left > 0 and (piece := self.handle.read(min(CHUNK, self.left))):
@@ -449,10 +465,38 @@ class _Sent:
             self.sent += len(piece)
             if self.on_bytes is not None:
                 self.on_bytes(len(piece))  # taken by the connection: sent
+        if self.left == 0 and self.on_end is not None:
+            self.on_end()  # all of it sent: the server's answer comes once it has checked it
 
     def give_back(self, count: int) -> None:
         if count > 0 and self.on_bytes is not None:
             self.on_bytes(-count)
+
+
+def _as_ascii(token: str) -> str:
+    """A token as a header can carry it. One that is not ASCII (a lone surrogate from bytes
+    that are not UTF-8, say) cannot be a token the server made: its bytes go percent-escaped,
+    so the server answers for it as for any unknown token."""
+    if token.isascii():
+        return token
+    return quote(token.encode("utf-8", "surrogatepass"), safe="")
+
+
+def _checked(fields: dict[str, Any]) -> dict[str, Any]:
+    """The request's fields, refused here as the services refuse them when a value holds a
+    lone surrogate (text that cannot be sent as UTF-8); a reset token goes escaped instead,
+    for the server to say it is unknown."""
+    for key, value in fields.items():
+        if not isinstance(value, str):
+            continue
+        surrogate = next((ch for ch in value if 0xD800 <= ord(ch) <= 0xDFFF), None)
+        if surrogate is None:
+            continue
+        if key == "token":
+            fields = {**fields, key: _as_ascii(value)}
+            continue
+        raise InvalidInput(unsafe_reason(key, surrogate))
+    return fields
 
 
 def _segment(value: str) -> str:
