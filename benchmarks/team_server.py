@@ -19,6 +19,7 @@ Run: .venv/bin/python benchmarks/team_server.py [--size-mb 1024] [--runs 7]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import socket
@@ -28,6 +29,8 @@ import sys
 import tempfile
 import time
 import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,11 +144,25 @@ def main() -> None:
 
 
 def measure(root: Path, size_mb: int, runs: int) -> None:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("VWAZA_", "SUPABASE_"))}
-    server_env = {**base, "VWAZA_HOME": str(root / "server"), "VWAZA_BCRYPT_ROUNDS": "10"}
+    server_env = store_with_artist(root / "server")
+    with serving(server_env) as server:
+        client_env = client_of(server.url, root / "client")
+        startup(server_env, client_env, runs)
+        upload(root, server_env, client_env, size_mb)
+
+
+def clean_environment() -> dict[str, str]:
+    """This process's environment without any VWAZA_ or SUPABASE_ setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("VWAZA_", "SUPABASE_"))}
+
+
+def store_with_artist(home: Path) -> dict[str, str]:
+    """A new SQLite store under ``home`` with the artist Ada in it, logged in: the
+    environment of a CLI on that machine."""
+    env = {**clean_environment(), "VWAZA_HOME": str(home), "VWAZA_BCRYPT_ROUNDS": "10"}
     run(
         vwaza("init", "--admin-email", "admin@example.com", "--password-stdin"),
-        server_env,
+        env,
         PASSWORD + "\n",
     )
     run(
@@ -158,9 +175,26 @@ def measure(root: Path, size_mb: int, runs: int) -> None:
             "Ada",
             "--password-stdin",
         ),
-        server_env,
+        env,
         PASSWORD + "\n",
     )
+    run(
+        vwaza("auth", "login", "--email", "ada@example.com", "--password-stdin"),
+        env,
+        PASSWORD + "\n",
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def serving(server_env: dict[str, str]) -> Iterator[Served]:
+    """`vwaza serve` over that store on a free loopback port, until the block ends."""
     port = free_port()
     server = subprocess.Popen(
         vwaza("serve", "--port", str(port)),
@@ -170,23 +204,21 @@ def measure(root: Path, size_mb: int, runs: int) -> None:
     )
     try:
         wait_until_listening(port, server)
-        url = f"http://127.0.0.1:{port}"
-        client_env = {**base, "VWAZA_HOME": str(root / "client"), "VWAZA_SERVER": url}
-        run(
-            vwaza("auth", "login", "--email", "ada@example.com", "--password-stdin"),
-            client_env,
-            PASSWORD + "\n",
-        )
-        run(
-            vwaza("auth", "login", "--email", "ada@example.com", "--password-stdin"),
-            server_env,
-            PASSWORD + "\n",
-        )
-        startup(server_env, client_env, runs)
-        upload(root, server_env, client_env, size_mb)
+        yield Served(f"http://127.0.0.1:{port}", server)
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def client_of(url: str, home: Path) -> dict[str, str]:
+    """The environment of a CLI that is a client of that server, Ada logged in."""
+    env = {**clean_environment(), "VWAZA_HOME": str(home), "VWAZA_SERVER": url}
+    run(
+        vwaza("auth", "login", "--email", "ada@example.com", "--password-stdin"),
+        env,
+        PASSWORD + "\n",
+    )
+    return env
 
 
 def startup(local_env: dict[str, str], remote_env: dict[str, str], runs: int) -> None:
