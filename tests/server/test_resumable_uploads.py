@@ -142,6 +142,25 @@ def test_uploads_past_their_time_are_forgotten(team: Team) -> None:
     assert not (resumable.root(settings) / upload["id"]).exists()
 
 
+def test_a_folder_still_being_made_is_left_alone_until_it_is_plainly_abandoned(
+    team: Team,
+) -> None:
+    """An upload's folder is made before its meta.json: a sweep at that moment must not take
+    it; one a crash left without meta.json goes once it is older than MAKING."""
+    from vwaza_cli import clock
+    from vwaza_cli.server import resumable
+    from vwaza_cli.settings import load_settings
+
+    settings = load_settings()
+    _begin(team.ada)  # the upload folder exists
+    making = resumable.root(settings) / ("0" * 32)
+    making.mkdir()
+    resumable.forget_expired(settings)
+    assert making.exists()
+    resumable.forget_expired(settings, now=clock.now() + resumable.MAKING + timedelta(minutes=1))
+    assert not making.exists()
+
+
 def test_a_server_that_keeps_dropping_the_upload_gives_up_with_exit_7(
     team: Team, big_wav: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,8 +8,10 @@ piece at a time; the server checks, stages and queues them before it answers."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -35,6 +37,7 @@ RESUMABLE_FROM = 8 * 1024 * 1024  # larger files go up as a resumable upload
 MAX_RESUMES = 8  # drops in a row, each with less than a CHUNK gone through, before giving up
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 UNHURRIED = httpx.Timeout(None, connect=10.0)  # a whole catalog's import: minutes, not seconds
+SENDERS = 4  # a catalog's files sent at once: small files are round trips, not bandwidth
 MAX_NAME_BYTES = 200  # a file name sent longer than this goes as "file" and its suffix
 
 if TYPE_CHECKING:
@@ -321,12 +324,21 @@ class RemoteBackend:
                 distinct.setdefault(file.identity, file)  # sent under its first name
         if progress is not None:
             progress.sending(len(distinct), sum(f.size for f in distinct.values()))
-        uploads: dict[tuple[int, int], str] = {}
-        for identity, file in distinct.items():
+        on_bytes = _serialised(progress.sent) if progress is not None else None
+
+        def send(file: _LocalFile) -> str:
             with open_source(file.path) as handle:
-                on_bytes = progress.sent if progress is not None else None
-                uploads[identity] = self._upload(handle, _sendable(file.path), file.size, on_bytes)
-            sent.append(uploads[identity])
+                upload = self._upload(handle, _sendable(file.path), file.size, on_bytes)
+            sent.append(upload)
+            return upload
+
+        self._http()  # one connection pool, made before the threads share it
+        pool = ThreadPoolExecutor(max_workers=SENDERS)
+        try:
+            ids = list(pool.map(send, distinct.values()))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        uploads = dict(zip(distinct, ids, strict=True))
         return {f.reference: f.as_sent(uploads) for f in found}
 
     def _cancel_quietly(self, uploads: list[str]) -> None:
@@ -427,6 +439,17 @@ class _LocalFile:
         if self.error is not None:
             return {"shown": shown, "error": self.error}
         return {"shown": shown, "upload": uploads[self.identity]}
+
+
+def _serialised(on_bytes: OnBytes) -> OnBytes:
+    """``on_bytes`` called by one sending thread at a time."""
+    lock = threading.Lock()
+
+    def told(count: int) -> None:
+        with lock:
+            on_bytes(count)
+
+    return told
 
 
 def _sendable(path: Path) -> str:

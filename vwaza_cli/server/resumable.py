@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
@@ -28,6 +29,7 @@ from vwaza_cli.server.uploads import client_name, uploads_dir, write_all, write_
 from vwaza_cli.settings import Settings, ensure_private_dir
 
 KEEP_FOR = timedelta(hours=24)
+MAKING = timedelta(minutes=10)  # a folder without its meta.json yet is left alone this long
 FOLDER = "resumable"
 ID_CHARS = set("0123456789abcdef")
 
@@ -80,15 +82,22 @@ def create(settings: Settings, owner: str, filename: str, size: int, max_bytes: 
         raise InvalidInput(f"an upload's size is a number of bytes, not {size}")
     if size > max_bytes:
         raise InvalidInput(f"{name}: too big (more than {max_bytes / 1e6:,.0f} MB)")
-    forget_expired(settings)
+    _forget_expired_now_and_then(settings)
     upload_id = uuid.uuid4().hex
     folder = ensure_private_dir(root(settings) / upload_id)
     meta = Meta(owner, name, size, clock.now().isoformat())
     with write_errors(folder):
-        (folder / "meta.json").write_text(json.dumps(asdict(meta)))
+        _write_meta(folder, meta)
         fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
     return Upload(upload_id, folder, meta)
+
+
+def _write_meta(folder: Path, meta: Meta) -> None:
+    """meta.json whole or not at all: a reader never sees half of it."""
+    temp = folder / "meta.json.part"
+    temp.write_text(json.dumps(asdict(meta)))
+    os.replace(temp, folder / "meta.json")
 
 
 def find(settings: Settings, owner: str, upload_id: str) -> Upload:
@@ -167,6 +176,17 @@ def forget_leftovers(settings: Settings) -> None:
     forget_expired(settings)
 
 
+_forgotten_at: dict[Path, float] = {}  # when each upload folder was last looked through
+FORGET_EVERY = 60.0  # seconds: a catalog's hundreds of uploads do not each read every other
+
+
+def _forget_expired_now_and_then(settings: Settings) -> None:
+    folder, at = root(settings), time.monotonic()
+    if at - _forgotten_at.get(folder, -FORGET_EVERY) >= FORGET_EVERY:
+        _forgotten_at[folder] = at
+        forget_expired(settings)
+
+
 def forget_expired(settings: Settings, now: datetime | None = None) -> None:
     """Uploads begun more than KEEP_FOR ago, and folders that are not uploads, are removed."""
     now = now or clock.now()
@@ -179,9 +199,19 @@ def forget_expired(settings: Settings, now: datetime | None = None) -> None:
             meta = Meta(**json.loads((folder / "meta.json").read_text()))
             expired = datetime.fromisoformat(meta.created_at) < now - KEEP_FOR
         except (OSError, ValueError, TypeError):
-            expired = True
+            expired = _abandoned(folder, now)
         if expired:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _abandoned(folder: Path, now: datetime) -> bool:
+    """A folder without a readable meta.json: an upload being created right now (its folder
+    is made first), or what a crash left, once it is older than MAKING."""
+    try:
+        made = datetime.fromtimestamp(folder.stat().st_mtime, tz=now.tzinfo)
+    except OSError:
+        return False  # gone already
+    return made < now - MAKING
 
 
 def _hours() -> str:
