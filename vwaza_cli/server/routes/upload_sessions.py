@@ -26,7 +26,7 @@ Result = TypeVar("Result")
 
 
 def owner_of(ctx: Context) -> str:
-    return str(accounts.whoami(ctx)["id"])
+    return accounts.current_actor(ctx).id
 
 
 @router.post("", status_code=201)
