@@ -306,7 +306,13 @@ class RemoteBackend:
             self._cancel_quietly(sent)
             raise
         body.update(files=files, dry_run=dry_run)
-        return self._call("POST", "/catalog/import", json=body, timeout=UNHURRIED)
+        try:
+            return self._call("POST", "/catalog/import", json=body, timeout=UNHURRIED)
+        except ServerUnreachable:
+            raise  # the server may be importing from them still: it removes them when done
+        except VwazaError:
+            self._cancel_quietly(sent)  # used and removed already, unless refused unread
+            raise
 
     def _send_files(
         self,

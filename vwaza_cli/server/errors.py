@@ -93,7 +93,19 @@ def error_body(exc: VwazaError) -> dict[str, Any]:
     ``problems``, the extra ``lines`` under a message)."""
     body: dict[str, Any] = {"type": exc.kind, "message": exc.message}
     body.update({k: v for k, v in exc.details.items() if k in ("problems", "lines")})
-    return {"error": body}
+    return {"error": _encodable(body)}
+
+
+def _encodable(value: Any) -> Any:
+    """Text that JSON in UTF-8 can carry: a lone surrogate (from a catalog's ``"\\ud800"``,
+    quoted back in a problem) becomes its escape, ``\\ud800``."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_encodable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _encodable(item) for key, item in value.items()}
+    return value
 
 
 def headers_for(exc: VwazaError) -> dict[str, str]:

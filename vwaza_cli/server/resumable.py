@@ -31,6 +31,8 @@ from vwaza_cli.settings import Settings, ensure_private_dir
 KEEP_FOR = timedelta(hours=24)
 MAKING = timedelta(minutes=10)  # a folder without its meta.json yet is left alone this long
 FOLDER = "resumable"
+DATA = "data"
+TAKEN = ".taken"  # the suffix of an upload's folder once a request has claimed it
 ID_CHARS = set("0123456789abcdef")
 
 
@@ -50,7 +52,7 @@ class Upload:
 
     @property
     def path(self) -> Path:
-        return self.folder / self.meta.filename
+        return self.folder / DATA / self.meta.filename  # apart from meta.json, whatever its name
 
     @property
     def offset(self) -> int:
@@ -86,11 +88,13 @@ def create(settings: Settings, owner: str, filename: str, size: int, max_bytes: 
     upload_id = uuid.uuid4().hex
     folder = ensure_private_dir(root(settings) / upload_id)
     meta = Meta(owner, name, size, clock.now().isoformat())
+    upload = Upload(upload_id, folder, meta)
     with write_errors(folder):
-        _write_meta(folder, meta)
-        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        ensure_private_dir(upload.path.parent)
+        fd = os.open(upload.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
-    return Upload(upload_id, folder, meta)
+        _write_meta(folder, meta)  # last: an upload with its meta.json is whole
+    return upload
 
 
 def _write_meta(folder: Path, meta: Meta) -> None:
@@ -159,6 +163,17 @@ async def _until_cut(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         return
 
 
+def claim(upload: Upload) -> Upload:
+    """The upload, taken by one request for good: its folder renamed (atomic), so that a
+    second request naming it at the same moment finds no such upload."""
+    taken = upload.folder.with_name(upload.folder.name + TAKEN)
+    try:
+        os.rename(upload.folder, taken)
+    except FileNotFoundError:
+        raise NotFound(f"no such upload: {upload.id!r} (another request used it)") from None
+    return Upload(upload.id, taken, upload.meta)
+
+
 def remove(upload: Upload) -> None:
     shutil.rmtree(upload.folder, ignore_errors=True)
 
@@ -173,6 +188,8 @@ def forget_leftovers(settings: Settings) -> None:
     for entry in entries:
         if entry.name != FOLDER:
             shutil.rmtree(entry, ignore_errors=True)
+    for taken in root(settings).glob(f"*{TAKEN}"):  # claimed by a request the stop cut short
+        shutil.rmtree(taken, ignore_errors=True)
     forget_expired(settings)
 
 

@@ -104,9 +104,12 @@ class UploadBegin(Body):
     size: int = Field(ge=0)
 
 
+SHOWN_LENGTH = 4096  # a path as a client shows it: PATH_MAX
+
+
 class CatalogPlan(Body):
     catalog: Text  # the upload holding the catalog file
-    shown: Text  # the catalog's name as the client shows it
+    shown: Text = Field(max_length=SHOWN_LENGTH)  # the catalog's name as the client shows it
     submit: bool = False
 
 
@@ -114,7 +117,7 @@ class SentFile(Body):
     """One file reference of the catalog: the upload sent for it, or why the client could
     not send it (the problem it gets, as on one machine)."""
 
-    shown: Text  # the file's name as the client shows it
+    shown: Text = Field(max_length=SHOWN_LENGTH)  # the file's name as the client shows it
     upload: Text | None = None
     error: Text | None = Field(default=None, max_length=2000)
 

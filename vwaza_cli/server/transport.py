@@ -13,11 +13,15 @@ from vwaza_cli.server.config import MAX_JSON_BYTES, is_loopback
 from vwaza_cli.server.errors import BodyTooLarge, error_body, headers_for, status_for
 from vwaza_cli.services.uploads import AUDIO, IMAGE
 
+CATALOG_IMPORT_JSON_BYTES = 64 * 1024**2  # an upload named per file reference: 100,000s of them
+
 # Bodies that are files, and the most each may be (the service's own limit for the kind).
 FILE_BODIES = (
     ("POST", re.compile(r"/api/v1/releases/[^/]+/tracks"), AUDIO.max_bytes),
     ("PUT", re.compile(r"/api/v1/releases/[^/]+/cover"), IMAGE.max_bytes),
     ("PATCH", re.compile(r"/api/v1/uploads/[^/]+"), max(AUDIO.max_bytes, IMAGE.max_bytes)),
+    # not a file, but it names an upload for each file reference of a catalog
+    ("POST", re.compile(r"/api/v1/catalog/import"), CATALOG_IMPORT_JSON_BYTES),
 )
 
 PLAIN_HTTP = (

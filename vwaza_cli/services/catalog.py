@@ -550,9 +550,19 @@ def files_to_send(ctx: Context, path: Path, *, submit_all: bool = False) -> list
     for plan in _planned(ctx, current_actor(ctx), reader, submit_all):
         if plan.to_create:
             for reference in (plan.entry.cover_art, *(t.file for t in plan.entry.tracks)):
-                if reference and not is_url(reference):
+                if reference and not is_url(reference) and _is_text(reference):
                     wanted[reference] = None
     return list(wanted)
+
+
+def _is_text(reference: str) -> bool:
+    """A reference a client can be asked for: no lone surrogate (no file is named so; the
+    import refuses it as not sent)."""
+    try:
+        reference.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_release(plan: Plan, problems: Collector) -> None:

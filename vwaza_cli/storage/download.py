@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from vwaza_cli.errors import InvalidMedia
+from vwaza_cli.textsafe import printable
 
 if TYPE_CHECKING:
     import httpx
@@ -79,9 +80,9 @@ def with_download(
         with _client() as client, _final_response(client, url, allow_private) as response:
             return consume(_blocks(response, chunk, deadline))
     except _Refused as refused:
-        raise InvalidMedia(f"{url}: could not download it{refused.reason}") from None
+        raise InvalidMedia(f"{printable(url)}: could not download it{refused.reason}") from None
     except (httpx.HTTPError, httpx.InvalidURL):
-        raise InvalidMedia(f"{url}: could not download it") from None
+        raise InvalidMedia(f"{printable(url)}: could not download it") from None
 
 
 def _client() -> httpx.Client:
@@ -122,8 +123,9 @@ def _parse(url: str) -> httpx.URL:
     import httpx
 
     try:
+        url.encode("utf-8")  # a lone surrogate: no request can carry it
         return httpx.URL(url)
-    except httpx.InvalidURL:
+    except (httpx.InvalidURL, UnicodeEncodeError):
         raise _Refused(" (not a valid URL)") from None
 
 

@@ -63,9 +63,9 @@ def cancel(upload_id: str, ctx: Caller) -> Json:
 
 @contextmanager
 def used(ctx: Context, upload_id: str) -> Iterator[resumable.Upload]:
-    """A complete upload of the caller's, removed once the request that names it is done
-    (taken or refused: a refused file would be refused again)."""
-    upload = resumable.complete(ctx.settings, owner_of(ctx), upload_id)
+    """A complete upload of the caller's, claimed by this request alone and removed once it
+    is done (taken or refused: a refused file would be refused again)."""
+    upload = resumable.claim(resumable.complete(ctx.settings, owner_of(ctx), upload_id))
     try:
         yield upload
     finally:
