@@ -32,7 +32,16 @@ def test_all_is_well_exits_zero(initialised: Cli) -> None:
     code, checks = _checks(initialised)
     assert code == 0
     assert {c["status"] for c in checks.values()} == {"ok"}
-    assert list(checks) == ["config", "store", "spool", "storage", "smtp", "daemon", "jobs"]
+    assert list(checks) == [
+        "config",
+        "store",
+        "spool",
+        "storage",
+        "smtp",
+        "daemon",
+        "jobs",
+        "server",
+    ]
 
 
 def test_plain_output_is_a_table_with_fixes(initialised: Cli) -> None:

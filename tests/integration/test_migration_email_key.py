@@ -3,36 +3,23 @@ one key stop the upgrade naming both, and the downgrade gives back lower(email).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
 from tests.support import db as testdb
 from vwaza_cli.db import schema
-from vwaza_cli.db.engine import dispose_engines, get_engine
+from vwaza_cli.db.engine import get_engine
 from vwaza_cli.errors import EmailTaken
 
 BEFORE = "0004_job_bytes_sent"
 AFTER = "0005_user_email_key"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def old_store(own_store: str) -> str:
     """A store of its own at revision 0004, on each engine."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        schema.upgrade(url, BEFORE)
-        yield url
-        dispose_engines()
-        return
-    server, _ = testdb.pg_server_url()
-    if not testdb.pg_reachable(server):
-        pytest.skip("PostgreSQL is not reachable (set VWAZA_TEST_PG_URL to require it)")
-    with testdb.fresh_pg_database(server) as url:
-        schema.upgrade(url, BEFORE)
-        yield url
+    schema.upgrade(own_store, BEFORE)
+    return own_store
 
 
 def _add_user(url: str, user_id: str, email: str) -> None:
@@ -66,17 +53,6 @@ def _rows(url: str, sql: str) -> list[tuple]:
 def _columns(url: str) -> set[str]:
     with get_engine(url).connect() as conn:
         return {column["name"] for column in sa.inspect(conn).get_columns("users")}
-
-
-def _downgrade(url: str, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(schema.MIGRATIONS_DIR))
-    with get_engine(url).begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, revision)
 
 
 def test_the_upgrade_gives_existing_users_their_keys_and_keeps_their_emails(
@@ -119,7 +95,7 @@ def test_the_downgrade_drops_the_key_and_keeps_every_user_and_release(old_store:
     _add_user(old_store, "u1", "Émile@Example.com")
     _add_release(old_store, "u1")
     schema.upgrade(old_store, AFTER)
-    _downgrade(old_store, BEFORE)
+    testdb.downgrade(old_store, BEFORE)
     assert schema.current_revision(old_store) == BEFORE
     assert "email_key" not in _columns(old_store)
     assert _rows(old_store, "SELECT id, email FROM users") == [("u1", "Émile@Example.com")]

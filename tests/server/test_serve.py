@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,3 +138,38 @@ def test_trust_proxy_setting() -> None:
 
     with pytest.raises(InvalidInput, match="not an IP address"):
         load_server_settings({"VWAZA_SERVER_TRUST_PROXY": "proxy.local"})
+
+
+def test_public_url_setting() -> None:
+    assert load_server_settings({}).public_url is None
+    given = {"VWAZA_SERVER_PUBLIC_URL": " https://vwaza.example.com/ "}
+    assert load_server_settings(given).public_url == "https://vwaza.example.com"
+    from vwaza_cli.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="must be the URL clients use"):
+        load_server_settings({"VWAZA_SERVER_PUBLIC_URL": "vwaza.example.com"})
+
+
+def test_serve_records_itself_for_doctor_on_other_machines(
+    served: tuple[str, subprocess.Popen[str], queue.Queue[str | None]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, process, _ = served
+    monkeypatch.setenv("VWAZA_MACHINE_ID", "ada-laptop")
+    check = _server_check_once("warn")  # uvicorn says it runs just before the server records
+    assert f"VWAZA_SERVER={base}" in check["fix"]
+    process.terminate()
+    assert process.wait(timeout=30) == 0
+    assert _doctors_server_check()["status"] == "ok"  # stopped cleanly: no longer counted
+
+
+def _doctors_server_check() -> dict:
+    return {c["name"]: c for c in Cli().ok("doctor")["checks"]}["server"]
+
+
+def _server_check_once(status: str, within: float = 30.0) -> dict:
+    deadline = time.monotonic() + within
+    while (check := _doctors_server_check())["status"] != status:
+        assert time.monotonic() < deadline, check
+        time.sleep(0.05)
+    return check

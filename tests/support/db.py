@@ -22,6 +22,7 @@ TABLES = (
     "reset_requests",
     "daemon_heartbeats",
     "storage_deletions",
+    "team_servers",
     "users",
 )
 
@@ -101,3 +102,18 @@ def require_pg_server(server_url: str) -> None:
             f"--pg: cannot connect ({reason}): give the URL of a PostgreSQL server on which"
             " this user may CREATE DATABASE"
         ) from None
+
+
+def downgrade(url: str, revision: str) -> None:
+    """alembic's downgrade, which the CLI does not offer, for the migrations' tests."""
+    from alembic import command
+    from alembic.config import Config
+
+    from vwaza_cli.db.engine import get_engine
+    from vwaza_cli.db.schema import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with get_engine(url).begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)

@@ -28,12 +28,11 @@ class Running:
 
 
 def start_server(app: Any) -> Running:
-    """uvicorn in a thread; returns once it is listening."""
-    import uvicorn
+    """`vwaza serve`'s server in a thread; returns once it is listening (and has recorded
+    itself in the store)."""
+    from vwaza_cli.server.run import KEEP_LOGGING, Server, uvicorn_config
 
-    from vwaza_cli.server.run import KEEP_LOGGING, uvicorn_config
-
-    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", 0, log_config=KEEP_LOGGING))
+    server = Server(uvicorn_config(app, "127.0.0.1", 0, log_config=KEEP_LOGGING))
     started = threading.Event()
     original = server.startup
 

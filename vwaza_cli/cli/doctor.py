@@ -21,7 +21,7 @@ def _render(report: dict[str, Any]) -> None:
 
 
 def doctor(json: Json = False) -> None:
-    """Check config, store, spool, storage, SMTP, daemon and jobs; exit 0 only if all is well.
+    """Check config, store, spool, storage, SMTP, daemon, jobs, team server: exit 0 if all is well.
 
     Exits 7 when a check fails.
 

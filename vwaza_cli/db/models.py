@@ -220,3 +220,16 @@ class StorageDeletion(SQLModel, table=True):
     attempts: int = Field(default=0, nullable=False)
     error_log: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     created_at: datetime = Field(default_factory=now, nullable=False)
+
+
+class TeamServer(SQLModel, table=True):
+    """A `vwaza serve` over this store, one row per machine: written as it starts and stops
+    cleanly, read by `vwaza doctor` on other machines (their database URL bypasses it)."""
+
+    __tablename__ = "team_servers"
+
+    machine_id: str = Field(sa_column=sa.Column(sa.String(255), primary_key=True))
+    # What clients give as VWAZA_SERVER: VWAZA_SERVER_PUBLIC_URL, else where it listens.
+    address: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    started_at: datetime = Field(default_factory=now, nullable=False)
+    stopped_at: datetime | None = Field(default=None)

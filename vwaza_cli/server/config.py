@@ -5,6 +5,10 @@ are the usual ones, `vwaza_cli.settings`).
 proxy: `1` trusts a proxy on this machine (127.0.0.1, ::1), or give the proxies' addresses,
 comma-separated. Their `X-Forwarded-Proto` and `X-Forwarded-For` are then believed, so that
 plain http from another machine is still refused; unset, those headers are ignored.
+
+`VWAZA_SERVER_PUBLIC_URL` is the address clients give as VWAZA_SERVER (the proxy's https
+address, say). The server records it in the store as it starts, so that `vwaza doctor` on a
+machine holding the store's URL can name it; unset, the address it listens on is recorded.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from vwaza_cli.errors import InvalidInput
 
 TRUST_PROXY_ENV = "VWAZA_SERVER_TRUST_PROXY"
+PUBLIC_URL_ENV = "VWAZA_SERVER_PUBLIC_URL"
 LOOPBACK_PROXIES = ("127.0.0.1", "::1")
 MAX_JSON_BYTES = 1024 * 1024  # a request body that is not a file
 
@@ -23,6 +28,7 @@ MAX_JSON_BYTES = 1024 * 1024  # a request body that is not a file
 @dataclass(frozen=True)
 class ServerSettings:
     trusted_proxies: tuple[str, ...] = ()
+    public_url: str | None = None
 
     @property
     def trusts_proxy(self) -> bool:
@@ -30,12 +36,30 @@ class ServerSettings:
 
 
 def load_server_settings(env: dict[str, str] | None = None) -> ServerSettings:
-    value = (os.environ if env is None else env).get(TRUST_PROXY_ENV, "").strip()
+    values = os.environ if env is None else env
+    return ServerSettings(
+        _trusted_proxies(values.get(TRUST_PROXY_ENV, "").strip()),
+        _public_url(values.get(PUBLIC_URL_ENV, "").strip()),
+    )
+
+
+def _trusted_proxies(value: str) -> tuple[str, ...]:
     if value.lower() in ("", "0", "false", "no"):
-        return ServerSettings()
+        return ()
     if value.lower() in ("1", "true", "yes"):
-        return ServerSettings(LOOPBACK_PROXIES)
-    return ServerSettings(tuple(_address(part) for part in value.split(",") if part.strip()))
+        return LOOPBACK_PROXIES
+    return tuple(_address(part) for part in value.split(",") if part.strip())
+
+
+def _public_url(value: str) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("https://", "http://")) or any(ch.isspace() for ch in value):
+        raise InvalidInput(
+            f"{PUBLIC_URL_ENV} must be the URL clients use, e.g. https://vwaza.example.com;"
+            f" not {value!r}"
+        )
+    return value.rstrip("/")
 
 
 def _address(text: str) -> str:

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from vwaza_cli import clock
-from vwaza_cli.db import heartbeats, jobs, schema
+from vwaza_cli.db import heartbeats, jobs, schema, team_servers
 from vwaza_cli.db.engine import describe_url, transaction
+from vwaza_cli.db.models import TeamServer
 from vwaza_cli.enums import JobStatus
 from vwaza_cli.errors import VwazaError
 from vwaza_cli.services import spool
@@ -22,6 +23,7 @@ from vwaza_cli.services.mailer import check_connection
 from vwaza_cli.services.sweep import GRACE_SECONDS
 from vwaza_cli.settings import Settings, load_settings
 from vwaza_cli.storage import Timeouts, open_store
+from vwaza_cli.textsafe import printable
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 MIN_FREE_BYTES = 500 * 1024 * 1024
@@ -51,6 +53,8 @@ def run_checks() -> dict[str, Any]:
     checks.append(_smtp(settings))
     if store.status == OK:
         checks.extend(_queue_checks(settings))
+        if settings.server is None:  # this machine opens the store itself
+            checks.append(_team_server(settings))
     return _report(checks)
 
 
@@ -243,4 +247,39 @@ def _jobs_check(counts: dict[str, int], stuck: int) -> Check:
         OK,
         f"{counts[JobStatus.PENDING]} pending, {counts[JobStatus.UPLOADING]} uploading, "
         f"{counts[JobStatus.COMPLETED]} completed",
+    )
+
+
+def _team_server(settings: Settings) -> Check:
+    def probe() -> Check:
+        with transaction(settings.database_url) as session:
+            running = team_servers.running(session)
+            return _team_server_check(list(running), settings.machine_id)
+
+    return _guarded("server", "check VWAZA_DATABASE_URL and that the database server runs", probe)
+
+
+def _team_server_check(running: list[TeamServer], machine_id: str) -> Check:
+    elsewhere = [s for s in running if s.machine_id != machine_id]
+    if elsewhere:
+        return _bypass_warning(elsewhere[0])
+    if running:
+        own = printable(running[0].address)
+        return Check("server", OK, f"this machine's team server ({own}) uses this store")
+    return Check("server", OK, "no team server on another machine uses this store")
+
+
+def _bypass_warning(server: TeamServer) -> Check:
+    """A store that a team server on another machine uses is to be reached through it: its
+    database URL here lets this machine skip every permission check the server makes."""
+    address = printable(server.address)
+    return Check(
+        "server",
+        WARN,
+        f"the team server on machine {printable(server.machine_id)!r} at {address} (started "
+        f"{clock.iso(server.started_at)}) uses this store: holding its database URL here "
+        "bypasses the server's checks (permissions, review)",
+        f"work through the server: `vwaza auth login --server {address}` (or "
+        f"VWAZA_SERVER={address}), and remove the database URL (VWAZA_DATABASE_URL, "
+        "database_url in config.toml) from this machine",
     )
