@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, spool_files, store_snapshot
+from tests.conftest import Cli, sign_up, spool_files, store_snapshot
 from tests.support.media_factory import make_cover, make_flac, make_wav
 
 pytestmark = pytest.mark.both_modes
@@ -271,6 +271,19 @@ def test_an_artist_imports_only_for_themselves(ada: Cli, label: Path) -> None:
         ada.ok("catalog", "import", str(write(label, "own.json", good_catalog(None))))["created"]
         == 2
     )
+
+
+def test_an_artist_names_their_own_email_in_any_case_beyond_ascii(
+    initialised: Cli, label: Path
+) -> None:
+    """Their own email, compared as the store compares it (NFKC, case-folded): not refused
+    as someone else's because SQL's or Python's lower() differ beyond ASCII."""
+    token = sign_up(initialised, "straße@example.com", "Straße")
+    artist = Cli(token=token, server=initialised.server)
+    report = artist.ok(  # ß folds to ss, which lower() does not do
+        "catalog", "import", str(write(label, "c.json", good_catalog("STRASSE@example.com")))
+    )
+    assert report["created"] == 2
 
 
 def test_an_admin_imports_for_several_artists(

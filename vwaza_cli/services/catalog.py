@@ -39,6 +39,7 @@ from vwaza_cli.db.models import (
     User,
     new_id,
 )
+from vwaza_cli.emails import email_key
 from vwaza_cli.enums import ReleaseStatus, Role
 from vwaza_cli.errors import InvalidInput, InvalidMedia, VwazaError
 from vwaza_cli.services import lifecycle, spool, sweep, uploads
@@ -172,7 +173,7 @@ class _People:
     def resolve(self, plan: Plan, problems: Collector) -> None:
         email, actor = plan.entry.artist_email, self.actor
         if not actor.is_admin:
-            if email and email.lower() != actor.email.lower():
+            if email and email_key(email) != email_key(actor.email):
                 problems.on_release(
                     plan.entry,
                     "artist_email",
@@ -192,7 +193,7 @@ class _People:
         plan.artist_id = user.id
 
     def _user(self, email: str) -> User | None:
-        key = email.lower()
+        key = email_key(email)
         if key not in self.users:
             with self.ctx.tx() as session:
                 self.users[key] = db.users_by_email(session, [key]).get(key)

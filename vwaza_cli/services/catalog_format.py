@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 from urllib.parse import unquote, urlparse
 
+from vwaza_cli.emails import email_key
 from vwaza_cli.errors import InvalidCatalog, InvalidInput
 from vwaza_cli.media import display_name
 from vwaza_cli.services.text import clean_text
@@ -563,7 +564,7 @@ def _csv_row(
     key = (
         (row.get("external_id", ""),)
         if row.get("external_id")
-        else (row.get("artist_email", "").lower(), row.get("title", ""))
+        else (email_key(row.get("artist_email", "")), row.get("title", ""))
     )
     entry = releases.get(key)
     if entry is None:
