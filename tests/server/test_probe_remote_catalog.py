@@ -17,6 +17,8 @@ import pytest
 
 from tests.conftest import spool_files, store_snapshot
 from tests.server.conftest import Api, Team
+from tests.server.test_remote_catalog import _release as catalog_release
+from tests.server.test_remote_catalog import _send
 from tests.server.test_remote_client import Client, _logged_in
 from tests.support.media_factory import make_cover, make_flac, make_wav
 
@@ -37,22 +39,8 @@ def _leftovers() -> list[str]:
     return sorted(p.name for p in folders if p.name not in ("resumable", "data"))
 
 
-def _send(api: Api, name: str, content: bytes) -> str:
-    upload = api.ok("POST", "/uploads", json={"filename": name, "size": len(content)})
-    api.ok("PATCH", f"/uploads/{upload['id']}", headers={"Upload-Offset": "0"}, content=content)
-    return str(upload["id"])
-
-
 def _release(external_id: str | None, files: list[str], cover: str | None = None) -> dict:
-    return {
-        "external_id": external_id,
-        "title": f"Release {external_id}",
-        "genre": "Pop",
-        "cover_art": cover,
-        "tracks": [
-            {"order": n, "title": f"Song {n}", "file": file} for n, file in enumerate(files, 1)
-        ],
-    }
+    return catalog_release(external_id, files, cover)  # no cover unless a test names one
 
 
 def _catalog(api: Api, releases: list[dict], name: str = "catalog.json") -> str:

@@ -28,7 +28,7 @@ def _label(tmp_path: Path) -> Path:
     return folder
 
 
-def _release(external_id: str, files: list[str], cover: str | None = "cover.jpg") -> dict:
+def _release(external_id: str | None, files: list[str], cover: str | None = "cover.jpg") -> dict:
     return {
         "external_id": external_id,
         "title": f"Release {external_id}",
