@@ -1,0 +1,1 @@
+"""Processing a track's master: measurements and renditions (spec/processing.md)."""
