@@ -17,11 +17,12 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 from daemon.policy import RetryPolicy
+from daemon.processing import default_workers
 from daemon.worker import Worker, WorkerConfig
 from vwaza_cli import __version__
 from vwaza_cli.client import refuse_on_a_client
 from vwaza_cli.errors import VwazaError
-from vwaza_cli.services import queue
+from vwaza_cli.services import processing, queue
 from vwaza_cli.services.context import Context
 from vwaza_cli.storage import Timeouts, open_store
 
@@ -32,6 +33,13 @@ MAX_CONCURRENCY = 64  # threads; more would only contend for the disk, the netwo
 # option, its type, the environment variable that sets its default, that default, help
 _NUMBERS: tuple[tuple[str, type[int] | type[float], str, str, str], ...] = (
     ("--concurrency", int, "VWAZA_CONCURRENCY", "2", "uploads in parallel (default 2)"),
+    (
+        "--processing-workers",
+        int,
+        "VWAZA_PROCESSING_WORKERS",
+        str(default_workers()),
+        "worker processes measuring and encoding tracks (default: the number of cores)",
+    ),
     (
         "--poll",
         float,
@@ -144,6 +152,8 @@ def _parser() -> argparse.ArgumentParser:
 def _out_of_range(args: argparse.Namespace) -> str | None:
     if not 1 <= args.concurrency <= MAX_CONCURRENCY:
         return f"--concurrency must be between 1 and {MAX_CONCURRENCY}"
+    if not 1 <= args.processing_workers <= MAX_CONCURRENCY:
+        return f"--processing-workers must be between 1 and {MAX_CONCURRENCY}"
     if args.lease <= 0 or args.max_attempts < 1 or args.poll <= 0 or args.timeout <= 0:
         return "--lease, --max-attempts, --poll and --timeout must be positive"
     if args.grace < 0 or args.retry_base < 0 or args.retry_cap < 0:
@@ -168,6 +178,7 @@ def _config(args: argparse.Namespace) -> WorkerConfig:
         grace_seconds=args.grace,
         policy=RetryPolicy(args.retry_base, args.retry_cap, args.max_attempts),
         once=args.once,
+        processing_workers=args.processing_workers,
     )
 
 
@@ -202,6 +213,9 @@ def _stop_on_signals(worker: Worker) -> None:
 def _exit_code(worker: Worker, once: bool) -> int:
     if once and queue.failed_count(worker.ctx):
         log.error("some jobs FAILED: see `vwaza jobs list --status FAILED`")
+        return 7
+    if once and processing.failed_count(worker.ctx):
+        log.error("some tracks could not be processed: see `vwaza release show` for why")
         return 7
     if once and not worker.storage.is_open:
         return 7  # nothing could go up, even if nothing was waiting

@@ -138,7 +138,7 @@ class Uploader:
         path = Path(job.local_path)
         url = self.store.url_for(job.object_key)
         if queue.complete(self.ctx, job, self.owner, url):
-            if spool.discard([path]):
+            if not queue.keeps_local_copy(self.ctx, job) and spool.discard([path]):
                 spool.fsync_dir(path.parent)
             log.info("completed %s -> %s", job.id, url)
         elif queue.job_exists(self.ctx, job.id):

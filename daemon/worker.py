@@ -21,12 +21,13 @@ from datetime import timedelta
 from daemon import duties
 from daemon.duties import StorageGate, Task
 from daemon.policy import RetryPolicy
+from daemon.processing import Processor, ProcessorConfig, default_workers, sweep_abandoned
 from daemon.upload import Uploader
 from daemon.watcher import watch_spool
 from vwaza_cli import clock
 from vwaza_cli.db.models import UploadJob
 from vwaza_cli.errors import VwazaError
-from vwaza_cli.services import queue
+from vwaza_cli.services import processing, queue
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.daemon_status import HEARTBEAT_SECONDS
 from vwaza_cli.storage import ObjectStore
@@ -45,7 +46,8 @@ class WorkerConfig:
     poll_seconds: float = 5.0
     grace_seconds: float = 20.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    once: bool = False  # stop when no job is PENDING or UPLOADING
+    once: bool = False  # stop when no job is PENDING or UPLOADING and nothing to process
+    processing_workers: int = field(default_factory=default_workers)
 
     @property
     def abandoned_after(self) -> timedelta:
@@ -74,6 +76,8 @@ class Worker:
         self._wake = threading.Event()  # a file landed, or stop
         self._abort = threading.Event()  # grace period over: give jobs back
         self._uploader = Uploader(ctx, store, self.owner, config.lease, config.policy, self._abort)
+        processing = ProcessorConfig(config.processing_workers, config.lease)
+        self._processor = Processor(ctx, store, self.owner, processing, self._abort)
         self._threads: list[threading.Thread] = []
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -87,6 +91,9 @@ class Worker:
     def prepare(self) -> None:
         """Repairs, then the storage check that decides whether uploads may start."""
         duties.sweep_storage(self.store, self.config.abandoned_after)
+        removed = sweep_abandoned(self.ctx)
+        if removed:
+            log.info("removed %d file(s) a stopped daemon's processing left", removed)
         duties.sweep_spool(self.ctx)
         self.storage.check()
 
@@ -94,10 +101,13 @@ class Worker:
         """Upload until stopped, then shut down; closes the object store."""
         observer = watch_spool(self.ctx.settings.spool_dir, self._wake)
         try:
+            self._processor.open()
             self._start_upload_threads()
+            self._start_processing_threads()
             duties.run_tasks(self._duties(), self._stopping)
         finally:
             self.shutdown()
+            self._processor.close()
             if observer is not None:
                 observer.stop()
             self.store.close()
@@ -171,6 +181,31 @@ class Worker:
         for thread in self._threads:
             thread.start()
 
+    def _start_processing_threads(self) -> None:
+        workers = [
+            threading.Thread(
+                target=self._processing_loop, args=(n,), name=f"process-{n}", daemon=True
+            )
+            for n in range(self.config.processing_workers)
+        ]
+        log.info("%d processing worker(s)", len(workers))
+        self._threads += workers
+        for thread in workers:
+            thread.start()
+
+    def _processing_loop(self, number: int) -> None:
+        # Each thread leases in a name of its own: the lease fences one attempt, so two
+        # threads of this daemon never both record the same track.
+        processor = self._processor.for_thread(f"{self.owner}/p{number}")
+        while not self._stopping.is_set():
+            task = processor.claim()
+            if task is None:
+                self._wait_for_work()
+                continue
+            with self._counted():
+                processor.process(task)
+            self._wake.set()  # its renditions are new upload jobs
+
     def _upload_loop(self) -> None:
         while not self._stopping.is_set():
             job = self._claim()
@@ -216,9 +251,10 @@ class Worker:
 
     def _seconds_to_wait(self) -> float:
         try:
-            due = queue.next_due(self.ctx)
+            dues = [queue.next_due(self.ctx), processing.next_due(self.ctx)]
         except VwazaError:
-            due = None
+            dues = []
+        due = min((d for d in dues if d is not None), default=None)
         if due is None:
             return self.config.poll_seconds
         return min(self.config.poll_seconds, max((due - clock.now()).total_seconds(), 0.05))

@@ -28,6 +28,22 @@ class ReleaseStatus(enum.StrEnum):
 class JobType(enum.StrEnum):
     AUDIO = "AUDIO"
     COVER_ART = "COVER_ART"
+    # the renditions the daemon makes of a track's master (spec/processing.md)
+    STREAM = "STREAM"
+    PREVIEW = "PREVIEW"
+    WAVEFORM = "WAVEFORM"
+
+
+RENDITIONS = (JobType.STREAM, JobType.PREVIEW, JobType.WAVEFORM)
+
+
+class ProcessingStatus(enum.StrEnum):
+    """Where a track's processing (measurements and renditions) stands."""
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
 
 
 class JobStatus(enum.StrEnum):

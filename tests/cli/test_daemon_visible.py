@@ -30,11 +30,9 @@ def _context():  # what the daemon uses: the same services, without a network
 
 
 def _upload_everything() -> None:
-    from vwaza_cli.services import queue
+    from tests.support.daemon_work import upload_everything
 
-    ctx = _context()
-    while ticket := queue.claim(ctx, "test-worker", timedelta(minutes=5)):
-        assert queue.complete(ctx, ticket, "test-worker", f"https://cdn.test/{ticket.object_key}")
+    upload_everything()
 
 
 def _fail_next_upload(error: str) -> None:

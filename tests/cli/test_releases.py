@@ -25,14 +25,9 @@ def _complete_release(cli: Cli, media: Media, tracks: int = 2) -> dict:
 
 def _upload_everything(ctx_env: Path) -> None:
     """What the daemon does, through the same service functions, without a network."""
-    from datetime import timedelta
+    from tests.support.daemon_work import upload_everything
 
-    from vwaza_cli.services import queue
-    from vwaza_cli.services.context import Context
-
-    ctx = Context.from_environment()
-    while ticket := queue.claim(ctx, "test-worker", timedelta(minutes=5)):
-        assert queue.complete(ctx, ticket, "test-worker", f"https://cdn.test/{ticket.object_key}")
+    upload_everything()
 
 
 def _in_review(artist: Cli, media: Media, env: Path) -> dict:

@@ -130,7 +130,7 @@ def test_missing_bucket_is_created_by_the_daemon(
     stage_release(ada, media, tracks=1)
     assert run_daemon("--once", *FAST_RETRIES).returncode == 0
     assert "fresh-bucket" in storage_server.buckets()
-    assert len(storage_server.objects("fresh-bucket")) == 2
+    assert len(storage_server.objects("fresh-bucket")) == 2 + 3  # with the track's renditions
 
 
 def test_a_large_file_goes_up_resumably(
@@ -204,7 +204,12 @@ def test_stored_objects_hold_exactly_the_files_bytes(
         j["object_key"]: hashlib.sha256(Path(j["local_path"]).read_bytes()).hexdigest()
         for j in job_rows()
     }
-    assert run_daemon("--once", *FAST_RETRIES).returncode == 0
+    uploaded = run_daemon("--once", *FAST_RETRIES)
+    assert uploaded.returncode == 0
+    made = [j for j in job_rows() if j["object_key"] not in sources]  # the renditions
+    assert sorted(j["type"] for j in made) == ["PREVIEW", "STREAM", "WAVEFORM"]
+    for job in made:  # recorded with the hash of the file the processing staged
+        sources[job["object_key"]] = job["sha256"]
     assert {k: v[1] for k, v in on_supabase.objects().items()} == sources
 
 
@@ -258,7 +263,9 @@ def test_export_with_storage_urls_imports_into_an_empty_store(
 
 
 def document_jobs(server: StorageServer) -> list[dict]:
-    return [{"sha256": sha} for _, sha in server.objects().values()]
+    """The masters and covers in storage (a catalog names those; renditions are made anew)."""
+    stored = server.objects().items()
+    return [{"sha256": sha} for key, (_, sha) in stored if key.startswith(("audio/", "cover/"))]
 
 
 def test_deleting_uploaded_work_removes_its_objects_from_storage(
@@ -267,7 +274,7 @@ def test_deleting_uploaded_work_removes_its_objects_from_storage(
     first = stage_release(ada, media, tracks=2, submit=False)
     second = stage_release(ada, media, tracks=1, submit=False)
     assert run_daemon("--once", *FAST_RETRIES).returncode == 0
-    assert len(on_supabase.objects()) == 5
+    assert len(on_supabase.objects()) == 5 + 3 * 3  # masters and covers, 3 renditions a track
     track = ada.ok("release", "show", first)["tracks"][0]
     ada.ok("track", "remove", track["id"])
     ada.ok("release", "cover", first, str(media.cover("new-cover.jpg", size=1100)))
@@ -276,11 +283,14 @@ def test_deleting_uploaded_work_removes_its_objects_from_storage(
     remaining = on_supabase.objects()
     shown = ada.ok("release", "show", first)
     public = f"{on_supabase.url}/storage/v1/object/public/vwaza-uploads/"
+    kept = shown["tracks"][0]
     expected = {
         shown["cover_art"].removeprefix(public),
-        shown["tracks"][0]["audio_file"].removeprefix(public),
+        kept["audio_file"].removeprefix(public),
+        *(url.removeprefix(public) for url in kept["renditions"].values()),
     }
-    assert set(remaining) == expected  # the removed track, old cover and deleted release: gone
+    # the removed track (its renditions too), old cover and deleted release: gone
+    assert set(remaining) == expected
     admin.ok("admin", "user", "delete", "ada@example.com", "--yes")
     assert run_daemon("--once", *FAST_RETRIES).returncode == 0
     assert on_supabase.objects() == {}

@@ -86,7 +86,11 @@ def test_each_refused_attempt_waits_the_policys_backoff(
     slow_retries = ["--retry-base", "3600", "--retry-cap", "3600", "--poll", "0.1"]
     process = start_daemon(*slow_retries, log=tmp_path / "daemon.log")
     try:
-        wait_for(lambda: all(j["retry_count"] for j in job_rows()), what="a refusal per job")
+        # 2 masters and a cover, then each track's 3 renditions once processed
+        wait_for(
+            lambda: len(jobs := job_rows()) == 9 and all(j["retry_count"] for j in jobs),
+            what="a refusal per job",
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0

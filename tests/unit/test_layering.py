@@ -23,6 +23,10 @@ LAZY_ON_PURPOSE = {
     ("vwaza_cli/client/__init__.py", "vwaza_cli.client.remote"): (
         "imports httpx at its top; connect loads it only on a client of a team server"
     ),
+    ("vwaza_cli/processing/entry.py", "vwaza_cli.processing.render"): (
+        "imports PyAV and NumPy at its top; only the worker processes run it (the forkserver "
+        "they fork from preloads it), so the daemon, which names entry.work, loads neither"
+    ),
     ("vwaza_cli/client/__init__.py", "vwaza_cli.client.local"): (
         "imports the services (SQLAlchemy) at its top; a client of a team server loads none"
     ),

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from vwaza_cli.cli.options import json_mode
-from vwaza_cli.enums import JobStatus, JobType, ReleaseStatus
+from vwaza_cli.enums import JobStatus, JobType, ProcessingStatus, ReleaseStatus
 from vwaza_cli.errors import VwazaError
 from vwaza_cli.textsafe import printable
 
@@ -223,6 +223,27 @@ def tracks_table(tracks: list[dict[str, Any]]) -> None:
 
 
 def show_release(release: dict[str, Any]) -> None:
+    _release_fields(release)
+    if release.get("tracks"):
+        tracks_table(release["tracks"])
+        measurements_table(release["tracks"])
+    _said_about_processing(release)
+
+
+def show_review(release: dict[str, Any]) -> None:
+    """What a reviewer looks at: the release, its measurements, where to listen."""
+    show_release(release)
+    listen = [
+        [str(t["order"]), escape(t["title"]), kind, escape(t["renditions"][kind] or "not yet")]
+        for t in release.get("tracks", [])
+        if "renditions" in t
+        for kind in ("stream", "preview")
+    ]
+    if listen:
+        table(["#", "title", "rendition", "listen at"], listen)
+
+
+def _release_fields(release: dict[str, Any]) -> None:
     pairs = [
         ("id", escape(release["id"])),
         ("title", escape(release["title"])),
@@ -239,21 +260,65 @@ def show_release(release: dict[str, Any]) -> None:
             ("tracks", f"{len(release['tracks'])}, {duration_text(release['total_duration'])}")
         )
     fields(pairs)
-    if release.get("tracks"):
-        tracks_table(release["tracks"])
+
+
+def _said_about_processing(release: dict[str, Any]) -> None:
+    """Why tracks could not be processed, as lines on stderr (emit says the warnings)."""
+    for problem in release.get("problems", []):
+        print(f"problem: {_one_line(problem)}", file=sys.stderr)
+
+
+def _number(value: Any, unit: str, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f} {unit}"
+
+
+def measurements_table(tracks: list[dict[str, Any]]) -> None:
+    """LUFS, dBTP, LRA and silences of the measured tracks (none measured: nothing)."""
+    rows = [
+        [
+            str(t["order"]),
+            escape(t["title"]),
+            _number(a.get("integrated_lufs"), "LUFS"),
+            _number(a.get("true_peak_dbtp"), "dBTP"),
+            _number(a.get("loudness_range_lu"), "LU"),
+            f"{a.get('leading_silence', 0):.1f} s / {a.get('trailing_silence', 0):.1f} s",
+        ]
+        for t in tracks
+        if (a := t.get("analysis"))
+    ]
+    if rows:
+        columns = ["#", "title", "loudness", "true peak", "range", "silence start/end"]
+        table(columns, rows, title="measurements")
 
 
 def show_track(track: dict[str, Any]) -> None:
-    fields(
-        [
-            ("id", escape(track["id"])),
-            ("title", escape(track["title"])),
-            ("order", str(track["order"])),
-            ("duration", duration_text(track["duration"])),
-            ("ISRC", escape(track["isrc"] or "")),
-            ("upload", status_text(track["upload_status"])),
-        ]
-    )
+    pairs = [
+        ("id", escape(track["id"])),
+        ("title", escape(track["title"])),
+        ("order", str(track["order"])),
+        ("duration", duration_text(track["duration"])),
+        ("ISRC", escape(track["isrc"] or "")),
+        ("upload", status_text(track["upload_status"])),
+    ]
+    if "processing" in track:
+        pairs.append(("processing", _processing_text(track)))
+        if track.get("preview_start") is not None:
+            pairs.append(("preview from", f"{track['preview_start']:.1f} s"))
+        renditions = track.get("renditions") or {}
+        for kind in ("stream", "preview", "waveform"):
+            pairs.append((kind, escape(renditions.get(kind) or "not yet")))
+    fields(pairs)
+    if track.get("analysis"):
+        measurements_table([track])
+
+
+def _processing_text(track: dict[str, Any]) -> str:
+    work = track.get("processing")
+    if work is None:
+        return "not processed (staged before processing existed)"
+    if work["status"] == ProcessingStatus.FAILED:
+        return f"FAILED: {escape(work['error'] or '')}"
+    return escape(work["status"])
 
 
 def jobs_table(jobs: list[dict[str, Any]]) -> None:

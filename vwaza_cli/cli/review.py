@@ -30,7 +30,7 @@ def show(release_id: ReleaseId, json: Json = False) -> None:
 
     Example: vwaza review show 1f2e3d4c
     """
-    output.emit(connect().review_show(release_id), output.show_release)
+    output.emit(connect().review_show(release_id), output.show_review)
 
 
 @app.command()

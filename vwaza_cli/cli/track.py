@@ -48,17 +48,37 @@ def list_(release_id: ReleaseId, json: Json = False) -> None:
 
 
 @app.command()
+def show(track_id: TrackId, json: Json = False) -> None:
+    """Show a track: its upload, its measurements (loudness, peaks, silences) with their
+    warnings, and its renditions once made.
+
+    Example: vwaza track show 9a8b7c6d
+    """
+    output.emit(connect().show_track(track_id), output.show_track)
+
+
+@app.command()
 def edit(
     track_id: TrackId,
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     isrc: Annotated[str | None, typer.Option("--isrc", help="New ISRC ('' clears it).")] = None,
+    preview_start: Annotated[
+        float | None,
+        typer.Option(
+            "--preview-start",
+            min=0,
+            metavar="SECONDS",
+            help="Where the 30-second preview starts; the daemon makes it again.",
+        ),
+    ] = None,
     json: Json = False,
 ) -> None:
-    """Change a track's title or ISRC.
+    """Change a track's title, ISRC or preview start.
 
-    Example: vwaza track edit 9a8b7c6d --isrc US-RC1-76-07839
+    Example: vwaza track edit 9a8b7c6d --isrc US-RC1-76-07839 --preview-start 62.5
     """
-    output.emit(connect().edit_track(track_id, title, isrc), output.show_track)
+    changed = connect().edit_track(track_id, title, isrc, preview_start)
+    output.emit(changed, output.show_track)
 
 
 @app.command()

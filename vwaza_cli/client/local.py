@@ -126,8 +126,17 @@ class LocalBackend:
     def list_tracks(self, release_id: str) -> JsonList:
         return tracks.list_tracks(self.ctx, release_id)
 
-    def edit_track(self, track_id: str, title: str | None, isrc: str | None) -> Json:
-        return tracks.edit_track(self.ctx, track_id, title, isrc)
+    def show_track(self, track_id: str) -> Json:
+        return tracks.show_track(self.ctx, track_id)
+
+    def edit_track(
+        self,
+        track_id: str,
+        title: str | None,
+        isrc: str | None,
+        preview_start: float | None = None,
+    ) -> Json:
+        return tracks.edit_track(self.ctx, track_id, title, isrc, preview_start)
 
     def move_track(self, track_id: str, to: int) -> JsonList:
         return tracks.move_track(self.ctx, track_id, to)

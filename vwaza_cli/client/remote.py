@@ -244,8 +244,17 @@ class RemoteBackend:
     def list_tracks(self, release_id: str) -> JsonList:
         return self._call("GET", f"/releases/{_segment(release_id)}/tracks")
 
-    def edit_track(self, track_id: str, title: str | None, isrc: str | None) -> Json:
-        body = {"title": title, "isrc": isrc}
+    def show_track(self, track_id: str) -> Json:
+        return self._call("GET", f"/tracks/{_segment(track_id)}")
+
+    def edit_track(
+        self,
+        track_id: str,
+        title: str | None,
+        isrc: str | None,
+        preview_start: float | None = None,
+    ) -> Json:
+        body = {"title": title, "isrc": isrc, "preview_start": preview_start}
         return self._call("PATCH", f"/tracks/{_segment(track_id)}", json=body)
 
     def move_track(self, track_id: str, to: int) -> JsonList:

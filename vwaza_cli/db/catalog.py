@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from vwaza_cli.db.lookup import table_of
-from vwaza_cli.db.models import Release, ReleaseStatus, Track, UploadJob, User, column_values
+from vwaza_cli.db.models import (
+    Release,
+    ReleaseStatus,
+    Track,
+    TrackProcessing,
+    UploadJob,
+    User,
+    column_values,
+)
 from vwaza_cli.emails import email_key
 
 
@@ -62,10 +70,14 @@ def existing_releases(session: Session, artist_ids: Iterable[str]) -> list[Exist
 
 
 def insert_release(
-    session: Session, release: Release, tracks: Sequence[Track], jobs: Sequence[UploadJob]
+    session: Session,
+    release: Release,
+    tracks: Sequence[Track],
+    jobs: Sequence[UploadJob],
+    processing: Sequence[TrackProcessing] = (),
 ) -> bool:
-    """One release with its tracks and upload jobs, written as plain rows (executemany,
-    not the ORM's unit of work); the objects stay out of the session.
+    """One release with its tracks, upload jobs and tracks' processing, written as plain
+    rows (executemany, not the ORM's unit of work); the objects stay out of the session.
     False, with nothing written, when the release's external_id exists already."""
     connection = session.connection()
     releases = table_of(Release)
@@ -82,6 +94,9 @@ def insert_release(
         session.execute(sa.insert(table_of(Track)), [column_values(track) for track in tracks])
     if jobs:
         session.execute(sa.insert(table_of(UploadJob)), [column_values(job) for job in jobs])
+    if processing:
+        rows = [column_values(row) for row in processing]
+        session.execute(sa.insert(table_of(TrackProcessing)), rows)
     return True
 
 

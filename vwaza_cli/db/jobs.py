@@ -55,15 +55,30 @@ def list_jobs(
 
 
 def jobs_by_target(session: Session, target_ids: Sequence[str]) -> dict[str, UploadJob]:
-    """The newest job of each target (a track or a release's cover)."""
+    """The newest upload of each target's own file (a track's master, a release's cover;
+    not a track's renditions)."""
     if not target_ids:
         return {}
     statement = (
         sa.select(UploadJob)
-        .where(col(UploadJob.target_id).in_(target_ids))
+        .where(
+            col(UploadJob.target_id).in_(target_ids),
+            col(UploadJob.type).in_((JobType.AUDIO, JobType.COVER_ART)),
+        )
         .order_by(col(UploadJob.created_at))
     )
     return {job.target_id: job for job in session.scalars(statement)}
+
+
+def master_of(session: Session, track_id: str) -> UploadJob | None:
+    """The newest upload job of a track's master (its object key, hash and machine)."""
+    statement = (
+        sa.select(UploadJob)
+        .where(col(UploadJob.track_id) == track_id, col(UploadJob.type) == JobType.AUDIO)
+        .order_by(col(UploadJob.created_at).desc())
+        .limit(1)
+    )
+    return session.scalars(statement).first()
 
 
 def unfinished_count(session: Session, release_id: str) -> int:
@@ -354,6 +369,10 @@ def owned_by_user(user_id: str) -> sa.ColumnElement[bool]:
 
 def of_release(release_id: str) -> sa.ColumnElement[bool]:
     return col(UploadJob.release_id) == release_id
+
+
+def job_ids(ids: Sequence[str]) -> sa.ColumnElement[bool]:
+    return col(UploadJob.id).in_(ids)
 
 
 def of_track(track_id: str) -> sa.ColumnElement[bool]:

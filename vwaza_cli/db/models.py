@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from vwaza_cli.clock import now
-from vwaza_cli.enums import JobStatus, JobType, ReleaseStatus, Role
+from vwaza_cli.enums import JobStatus, JobType, ProcessingStatus, ReleaseStatus, Role
 
 # Lengths of the text people type; the services' text rule checks them before the store does.
 TITLE_LENGTH = 300
@@ -151,6 +151,14 @@ class Track(SQLModel, table=True):
     isrc: str | None = Field(default=None, sa_column=sa.Column(sa.String(12)))
     audio_format: str | None = Field(default=None, sa_column=sa.Column(sa.String(10)))
     created_at: datetime = Field(default_factory=now, nullable=False)
+    # Processing (spec/processing.md): the measurements once made (the `analysis` object),
+    # where the preview starts when the artist chose it, and the renditions' storage URLs
+    # once uploaded. Any: a JSON object of numbers, booleans and nulls.
+    analysis: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    preview_start: float | None = Field(default=None)
+    stream_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    preview_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    waveform_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
 
 class UploadJob(SQLModel, table=True):
@@ -193,6 +201,39 @@ class UploadJob(SQLModel, table=True):
     created_at: datetime = Field(default_factory=now, nullable=False)
     updated_at: datetime = Field(default_factory=now, nullable=False)
     completed_at: datetime | None = Field(default=None)
+
+
+class TrackProcessing(SQLModel, table=True):
+    """The processing a track's master still needs (or had), one row per track: claimed by
+    a daemon of the machine whose spool holds the master, under a lease like an upload."""
+
+    __tablename__ = "track_processing"
+    __table_args__ = (sa.Index("ix_track_processing_claim", "machine_id", "status"),)
+
+    track_id: str = Field(sa_column=sa.Column(sa.String(36), _fk("tracks.id"), primary_key=True))
+    release_id: str = Field(
+        sa_column=sa.Column(sa.String(36), _fk("releases.id"), nullable=False, index=True)
+    )
+    machine_id: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    # The staged master it reads, and what it is: a track whose file was replaced is not
+    # recorded from the old file's work.
+    master_path: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    master_sha256: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    measure: bool = Field(default=True, nullable=False)  # False: only renditions to remake
+    renditions: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))  # "STREAM,..."
+    status: ProcessingStatus = Field(
+        default=ProcessingStatus.PENDING,
+        sa_column=sa.Column(
+            _enum(ProcessingStatus, "processing_status"), nullable=False, index=True
+        ),
+    )
+    attempts: int = Field(default=0, nullable=False)
+    error_log: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    next_attempt_at: datetime = Field(default_factory=now, nullable=False)
+    lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
+    lease_expires_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=now, nullable=False)
+    updated_at: datetime = Field(default_factory=now, nullable=False)
 
 
 class DaemonHeartbeat(SQLModel, table=True):

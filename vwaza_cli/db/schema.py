@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration. A test checks it equals alembic's head, so the CLI can verify the
 # store's version without loading alembic on every command.
-HEAD_REVISION = "0006_team_servers"
+HEAD_REVISION = "0007_processing"
 
 
 def _alembic_config() -> Config:

@@ -74,6 +74,7 @@ class ReleaseEdit(Body):
 class TrackEdit(Body):
     title: Text | None = None
     isrc: Text | None = None
+    preview_start: float | None = None
 
 
 class TrackMove(Body):

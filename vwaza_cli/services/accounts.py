@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from vwaza_cli import clock
 from vwaza_cli.db import jobs, users
+from vwaza_cli.db import processing as db_processing
 from vwaza_cli.db.models import LoginSession, Role, User
 from vwaza_cli.emails import email_key
 from vwaza_cli.errors import (
@@ -237,7 +238,9 @@ def delete_user(ctx: Context, email: str) -> dict[str, Any]:
             raise UserNotFound(f"no user with email {email}")
         if user.id == actor.id:
             raise Conflict("you cannot delete your own account while logged in as it")
-        staged = uploads.forget_files_of(session, jobs.owned_by_user(user.id))
+        staged = uploads.forget_files_of(
+            session, jobs.owned_by_user(user.id), db_processing.owned_by_user(user.id)
+        )
         view = user_view(user)
         users.delete_user(session, user.id)
     spool.discard(staged)

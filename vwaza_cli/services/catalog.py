@@ -35,6 +35,7 @@ from vwaza_cli.db.models import (
     TITLE_LENGTH,
     Release,
     Track,
+    TrackProcessing,
     UploadJob,
     User,
     new_id,
@@ -52,6 +53,7 @@ from vwaza_cli.services.catalog_format import (
     resolve_source,
 )
 from vwaza_cli.services.context import Context
+from vwaza_cli.services.processing import new_processing
 from vwaza_cli.services.releases import missing_for_submit, mover, new_release
 from vwaza_cli.services.text import clean_text
 from vwaza_cli.services.tracks import TrackFields, new_track, normalise_isrc
@@ -708,10 +710,10 @@ def _write_release(
         return job_id, accepted
 
     try:
-        release, tracks, upload_jobs = _rows(ctx, actor, plan, accept)
+        release, tracks, upload_jobs, work = _rows(ctx, actor, plan, accept)
         spool.fsync_dir(ctx.settings.spool_dir)  # the release's renames, durable at once
         with ctx.tx() as session:
-            inserted = db.insert_release(session, release, tracks, upload_jobs)
+            inserted = db.insert_release(session, release, tracks, upload_jobs, work)
     except BaseException:
         spool.discard(committed)
         raise
@@ -726,14 +728,15 @@ def _rows(
     actor: Actor,
     plan: Plan,
     accept: Callable[[str, str], tuple[str, Any]],  # Any: an Accepted of either kind
-) -> tuple[Release, list[Track], list[UploadJob]]:
+) -> tuple[Release, list[Track], list[UploadJob], list[TrackProcessing]]:
     """The release's rows, built by the same constructors as `release create`, `release
-    cover` and `track add`; a release to submit makes the lifecycle's submit move."""
+    cover` and `track add` (each track's processing too); a release to submit makes the
+    lifecycle's submit move."""
     entry = plan.entry
     release = new_release(
         plan.artist_id or "", entry.title or "", entry.genre or "", entry.external_id
     )
-    upload_jobs, tracks = [], []
+    upload_jobs, tracks, work = [], [], []
     if entry.cover_art:
         job_id, accepted = accept("cover_art", entry.cover_art)
         release.cover_art = str(accepted.staged.path)
@@ -743,9 +746,10 @@ def _rows(
         track = new_track(release.id, _track_fields(plan, entry_track), accepted)
         tracks.append(track)
         upload_jobs.append(uploads.audio_job(ctx.settings, job_id, release.id, track.id, accepted))
+        work.append(new_processing(ctx.settings, track.id, release.id, accepted.staged))
     if plan.submit:
         lifecycle.move(release, ReleaseStatus.PROCESSING, mover(actor))
-    return release, tracks, upload_jobs
+    return release, tracks, upload_jobs, work
 
 
 def _track_fields(plan: Plan, track: TrackEntry) -> TrackFields:

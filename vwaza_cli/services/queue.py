@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 from vwaza_cli import clock
 from vwaza_cli.db import jobs
+from vwaza_cli.db import processing as db_processing
 from vwaza_cli.db import releases as db_releases
 from vwaza_cli.db.models import JobStatus, JobType, UploadJob
+from vwaza_cli.enums import RENDITIONS
 from vwaza_cli.errors import VwazaError
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.releases import advance_release, reopen_after_failed_upload
@@ -46,10 +48,21 @@ def complete(ctx: Context, job: UploadJob, owner: str, url: str) -> bool:
             return False  # nothing was written: the fenced update matched no row
         if job.type == JobType.AUDIO and job.track_id:
             db_releases.set_audio_url_if_current(session, job.track_id, job.local_path, url)
+        elif job.type in RENDITIONS:
+            db_processing.set_rendition_url(session, job, url)
         else:
             db_releases.set_cover_url_if_current(session, job.release_id, job.local_path, url)
         advance_release(session, job.release_id)
         return True
+
+
+def keeps_local_copy(ctx: Context, job: UploadJob) -> bool:
+    """Whether an uploaded file must stay in the spool: a master its track's processing
+    has still to read (its processing deletes it once done)."""
+    if job.type != JobType.AUDIO:
+        return False
+    with ctx.tx() as session:
+        return db_processing.master_needed(session, job.local_path)
 
 
 def fail(ctx: Context, job: UploadJob, owner: str, error: str, retry_at: datetime | None) -> bool:
@@ -68,11 +81,14 @@ def give_back(ctx: Context, job_id: str, owner: str) -> bool:
 
 
 def outstanding(ctx: Context) -> int:
-    """Work of this machine still to do: jobs PENDING or UPLOADING, objects to remove."""
+    """Work of this machine still to do: jobs PENDING or UPLOADING, tracks to process,
+    objects to remove."""
     machine = ctx.settings.machine_id
     with ctx.tx() as session:
-        return jobs.pending_or_uploading(session, machine) + len(
-            jobs.pending_deletions(session, machine, limit=1)
+        return (
+            jobs.pending_or_uploading(session, machine)
+            + db_processing.outstanding(session, machine)
+            + len(jobs.pending_deletions(session, machine, limit=1))
         )
 
 

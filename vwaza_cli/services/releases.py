@@ -9,15 +9,17 @@ from sqlalchemy.orm import Session
 
 from vwaza_cli import clock
 from vwaza_cli.db import jobs
+from vwaza_cli.db import processing as db_processing
 from vwaza_cli.db import releases as db
 from vwaza_cli.db.models import GENRE_LENGTH, TITLE_LENGTH, Release, new_id
-from vwaza_cli.enums import ReleaseStatus, parse
+from vwaza_cli.enums import ProcessingStatus, ReleaseStatus, parse
 from vwaza_cli.errors import IncompleteRelease, InvalidInput, ReleaseNotFound, RoleForbidden
 from vwaza_cli.media import ImageInfo
 from vwaza_cli.services import lifecycle, spool, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.lifecycle import Mover
+from vwaza_cli.services.measurements import warnings_for
 from vwaza_cli.services.text import clean_text
 from vwaza_cli.services.views import release_view, track_view
 
@@ -114,13 +116,26 @@ def describe(session: Session, release: Release) -> dict[str, Any]:
     """A release with its ordered tracks, each with its upload state."""
     tracks = db.tracks_of(session, release.id)
     latest = jobs.jobs_by_target(session, [t.id for t in tracks] + [release.id])
+    work = db_processing.of_tracks(session, [t.id for t in tracks])
     artist = db.releases_with_artists(session, [release]).get(release.artist_id)
     cover_job = latest.get(release.id) if release.cover_art else None
     view = release_view(release, artist)
     view["cover_upload_status"] = str(cover_job.status) if cover_job else None
-    view["tracks"] = [track_view(t, latest.get(t.id)) for t in tracks]
+    view["tracks"] = [track_view(t, latest.get(t.id), work.get(t.id)) for t in tracks]
+    view["warnings"] = [w for track in view["tracks"] for w in track["warnings"]]
+    view["problems"] = _processing_problems(view["tracks"])
     view["total_duration"] = round(sum(float(t.duration) for t in tracks), 3)
     return view
+
+
+def _processing_problems(tracks: list[dict[str, Any]]) -> list[str]:
+    """Why tracks could not be processed (a master that cannot be decoded after all): the
+    reason the release went back to DRAFT."""
+    return [
+        f'track {t["order"]} "{t["title"]}": processing failed: {t["processing"]["error"]}'
+        for t in tracks
+        if t["processing"] and t["processing"]["status"] == ProcessingStatus.FAILED
+    ]
 
 
 def edit_release(
@@ -185,8 +200,18 @@ def submit(ctx: Context, release_id: str) -> dict[str, Any]:
             ensure_complete(release, db.count_tracks(session, release.id))
         lifecycle.move(release, ReleaseStatus.PROCESSING, mover(actor))
         jobs.retry_failed_of_release(session, release.id, clock.now())
+        db_processing.requeue_failed_of_release(session, release.id, clock.now())
         advance_if_uploaded(session, release)
-        return release_view(release)
+        return {**release_view(release), "warnings": measured_warnings(session, release.id)}
+
+
+def measured_warnings(session: Session, release_id: str) -> list[str]:
+    """What the measurements made so far say about the release's tracks."""
+    return [
+        warning
+        for track in db.tracks_of(session, release_id)
+        for warning in warnings_for(track.order, track.title, track.analysis)
+    ]
 
 
 def ensure_complete(release: Release, track_count: int) -> None:
@@ -208,8 +233,11 @@ def missing_for_submit(track_count: int, has_cover: bool) -> list[str]:
 
 
 def advance_if_uploaded(session: Session, release: Release) -> bool:
-    """PROCESSING -> PENDING_REVIEW once no upload of the release is unfinished
-    (`release submit` and the daemon both come here)."""
+    """PROCESSING -> PENDING_REVIEW once every track is processed (measured, renditions
+    made) and no upload of the release is unfinished (`release submit`, the daemon's
+    uploads and its processing all come here)."""
+    if db_processing.unfinished_in_release(session, release.id):
+        return False
     if jobs.unfinished_count(session, release.id):
         return False
     return lifecycle.move_if_allowed(release, ReleaseStatus.PENDING_REVIEW, Mover.SYSTEM)
@@ -235,7 +263,9 @@ def delete_release(ctx: Context, release_id: str) -> dict[str, Any]:
         release = load_release(session, actor, release_id, lock=True)
         lifecycle.ensure_deletable(release, mover(actor))
         view = release_view(release)
-        staged = uploads.forget_files_of(session, jobs.of_release(release.id))
+        staged = uploads.forget_files_of(
+            session, jobs.of_release(release.id), db_processing.of_release(release.id)
+        )
         db.delete_release(session, release.id)
     spool.discard(staged)
     return {**view, "deleted": True, "staged_files_removed": len(staged)}

@@ -4,7 +4,8 @@ Every step is safe to repeat and safe to run while a CLI is staging files:
 - temp files in ``spool/.incoming`` older than the grace period are removed;
 - spool files no unfinished job refers to (a crash between the file and its row) are
   removed once older than the grace period;
-- staged files of COMPLETED jobs (a crash between the commit and the delete) are removed.
+- staged files of COMPLETED jobs (a crash between the commit and the delete) are removed,
+  except masters that their track's processing has still to read.
 
 A catalog import may hold files for longer than the grace period before their rows are
 committed (a file named by several releases is copied once and kept until its last use):
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vwaza_cli.db import jobs
+from vwaza_cli.db import processing as db_processing
 from vwaza_cli.enums import JobStatus
 from vwaza_cli.services import spool
 from vwaza_cli.services.context import Context
@@ -93,7 +95,9 @@ def sweep(ctx: Context, grace_seconds: float = GRACE_SECONDS) -> SweepReport:
         files = [str(p) for p in folder.iterdir() if p.is_file()]
         with ctx.tx() as session:
             status = jobs.status_of_paths(session, files)
-        leftovers = [p for p in files if status.get(p) == JobStatus.COMPLETED]
+            uploaded = [p for p in files if status.get(p) == JobStatus.COMPLETED]
+            still_read = db_processing.masters_in_use(session, uploaded)
+        leftovers = [p for p in uploaded if p not in still_read]
         orphans = [
             p for p in files if free and p not in status and _older_than(Path(p), grace_seconds)
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ from stdnum import isrc as stdnum_isrc
 from stdnum.exceptions import ValidationError
 
 from vwaza_cli.db import jobs
+from vwaza_cli.db import processing as db_processing
 from vwaza_cli.db import releases as db
 from vwaza_cli.db.models import TITLE_LENGTH, Release, Track, new_id
+from vwaza_cli.enums import JobType, ProcessingStatus
 from vwaza_cli.errors import InvalidInput, InvalidIsrc, TrackNotFound, TrackOrderTaken
 from vwaza_cli.file_progress import Progress
 from vwaza_cli.media import AudioInfo, display_name
@@ -20,6 +23,7 @@ from vwaza_cli.services import spool, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.lifecycle import ensure_editable
+from vwaza_cli.services.processing import new_processing
 from vwaza_cli.services.releases import describe, load_editable, load_release, owner_filter, touch
 from vwaza_cli.services.text import clean_text
 from vwaza_cli.services.views import track_view
@@ -133,8 +137,10 @@ def _record_track(
         db.add_track(session, track)
         job = uploads.audio_job(ctx.settings, job_id, release.id, track.id, accepted)
         jobs.add_job(session, job)
+        work = new_processing(ctx.settings, track.id, release.id, accepted.staged)
+        db_processing.put(session, work)
         touch(release)
-        return track_view(track, job)
+        return track_view(track, job, work)
 
 
 def list_tracks(ctx: Context, release_id: str) -> list[dict[str, Any]]:
@@ -155,19 +161,72 @@ def _load_track(session: Session, actor: Actor, track_id: str) -> tuple[Track, R
     return session.get(Track, found.id) or found, release
 
 
-def edit_track(ctx: Context, track_id: str, title: str | None, isrc: str | None) -> dict[str, Any]:
+def show_track(ctx: Context, track_id: str) -> dict[str, Any]:
+    """A visible track with its measurements, warnings and renditions (any status)."""
     actor = current_actor(ctx)
-    if title is None and isrc is None:
-        raise InvalidInput("nothing to change: give --title and/or --isrc")
+    with ctx.tx() as session:
+        found = db.find_track(session, track_id, owner_filter(actor))
+        if found is None:
+            raise TrackNotFound(f"no track {track_id}: see `vwaza track list RELEASE_ID`")
+        return _view(session, found)
+
+
+def _view(session: Session, track: Track) -> dict[str, Any]:
+    job = jobs.jobs_by_target(session, [track.id]).get(track.id)
+    return track_view(track, job, db_processing.find(session, track.id))
+
+
+def edit_track(
+    ctx: Context,
+    track_id: str,
+    title: str | None,
+    isrc: str | None,
+    preview_start: float | None = None,
+) -> dict[str, Any]:
+    """Change a track's title, ISRC or where its preview starts (which remakes the
+    preview: the daemon makes it again from the master)."""
+    actor = current_actor(ctx)
+    if title is None and isrc is None and preview_start is None:
+        raise InvalidInput("nothing to change: give --title, --isrc and/or --preview-start")
     with ctx.tx() as session:
         track, release = _load_track(session, actor, track_id)
+        if preview_start is not None:
+            _check_preview_start(track, preview_start)
         if title is not None:
             track.title = clean_text(title, "title", TITLE_LENGTH)
         if isrc is not None:
             track.isrc = normalise_isrc(isrc)  # an empty --isrc "" clears it
+        if preview_start is not None and preview_start != track.preview_start:
+            track.preview_start = preview_start
+            _queue_preview(ctx, session, track)
         touch(release)
         session.flush()
-        return track_view(track, jobs.jobs_by_target(session, [track.id]).get(track.id))
+        return _view(session, track)
+
+
+def _check_preview_start(track: Track, start: float) -> None:
+    if not math.isfinite(start) or start < 0 or start >= float(track.duration):
+        raise InvalidInput(
+            f"--preview-start must be between 0 and the track's length "
+            f"({float(track.duration):.1f} s), not {start}"
+        )
+
+
+def _queue_preview(ctx: Context, session: Session, track: Track) -> None:
+    """The preview made again from the master: where its processing left it (still staged,
+    or in storage once uploaded: the daemon fetches it)."""
+    current = db_processing.find(session, track.id)
+    if current is not None and current.status != ProcessingStatus.DONE:
+        return  # not processed yet: its processing reads preview_start when it runs
+    master = jobs.master_of(session, track.id)
+    if master is None:
+        return  # staged before processing existed and gone: nothing to make it from
+    staged = spool.StagedFile(Path(master.local_path), master.sha256, master.size)
+    work = new_processing(
+        ctx.settings, track.id, track.release_id, staged, measure=False, make=(JobType.PREVIEW,)
+    )
+    work.machine_id = master.machine_id
+    db_processing.put(session, work)
 
 
 def move_track(ctx: Context, track_id: str, to: int) -> list[dict[str, Any]]:
@@ -189,8 +248,10 @@ def remove_track(ctx: Context, track_id: str) -> dict[str, Any]:
     actor = current_actor(ctx)
     with ctx.tx() as session:
         track, release = _load_track(session, actor, track_id)
-        view = track_view(track, jobs.jobs_by_target(session, [track.id]).get(track.id))
-        staged = uploads.forget_files_of(session, jobs.of_track(track.id))
+        view = _view(session, track)
+        staged = uploads.forget_files_of(
+            session, jobs.of_track(track.id), db_processing.of_track(track.id)
+        )
         db.delete_track(session, track.id)
         remaining = [t.id for t in db.tracks_of(session, release.id)]
         db.renumber(session, release.id, remaining)

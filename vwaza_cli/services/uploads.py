@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from vwaza_cli import media
 from vwaza_cli.db import jobs
+from vwaza_cli.db import processing as db_processing
 from vwaza_cli.db.models import JobType, UploadJob
 from vwaza_cli.errors import InvalidMedia
 from vwaza_cli.file_progress import OnBytes, Progress
@@ -142,27 +143,50 @@ def _job(
     accepted: Accepted[media.AudioInfo] | Accepted[media.ImageInfo],
     key: str,
 ) -> UploadJob:
-    """The one way an UploadJob row is built (single commands and catalog import alike);
-    the model's defaults fill in the rest (PENDING, due now, no attempts yet)."""
+    content_type = accepted.info.content_type
+    return new_job(
+        settings, job_id, job_type, release_id, track_id, accepted.staged, content_type, key
+    )
+
+
+def new_job(
+    settings: Settings,
+    job_id: str,
+    job_type: JobType,
+    release_id: str,
+    track_id: str | None,
+    staged: spool.StagedFile,
+    content_type: str,
+    key: str,
+) -> UploadJob:
+    """The one way an UploadJob row is built (single commands, catalog import and the
+    renditions alike); the model's defaults fill in the rest (PENDING, due now, no attempts
+    yet)."""
     return UploadJob(
         id=job_id,
         target_id=track_id or release_id,
         release_id=release_id,
         track_id=track_id,
         type=job_type,
-        local_path=str(accepted.staged.path),
-        sha256=accepted.staged.sha256,
-        size=accepted.staged.size,
-        content_type=accepted.info.content_type,
+        local_path=str(staged.path),
+        sha256=staged.sha256,
+        size=staged.size,
+        content_type=content_type,
         object_key=key,
         machine_id=settings.machine_id,
     )
 
 
-def forget_files_of(session: Session, owner: sa.ColumnElement[bool]) -> list[str]:
+def forget_files_of(
+    session: Session,
+    owner: sa.ColumnElement[bool],
+    processing_owner: sa.ColumnElement[bool],
+) -> list[str]:
     """Before an owner (a user, release or track) is deleted: its uploaded objects are
-    scheduled for removal from storage, and its staged files are returned, for the caller
-    to discard once the deletion is committed."""
+    scheduled for removal from storage, and its staged files (those its processing still
+    kept, too) are returned, for the caller to discard once the deletion is committed.
+    ``owner`` picks its upload jobs, ``processing_owner`` its processing rows."""
     staged = jobs.staged_paths(session, owner)
     jobs.schedule_object_removal(session, owner)
-    return staged
+    masters = db_processing.masters_of(session, processing_owner)
+    return list(dict.fromkeys(staged + masters))  # a master not uploaded yet is in both

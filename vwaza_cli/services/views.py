@@ -9,8 +9,9 @@ from typing import Any
 
 from vwaza_cli.clock import iso
 from vwaza_cli.db.job_targets import TargetTitles
-from vwaza_cli.db.models import Release, Track, UploadJob, User
+from vwaza_cli.db.models import Release, Track, TrackProcessing, UploadJob, User
 from vwaza_cli.enums import JobStatus, JobType
+from vwaza_cli.services.measurements import warnings_for
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -43,7 +44,11 @@ def release_view(release: Release, artist: User | None = None) -> dict[str, Any]
     return view
 
 
-def track_view(track: Track, job: UploadJob | None = None) -> dict[str, Any]:
+def track_view(
+    track: Track, job: UploadJob | None = None, work: TrackProcessing | None = None
+) -> dict[str, Any]:
+    """A track with its upload state and, from its processing, the measurements, the
+    warnings they give, the renditions' URLs and where processing stands."""
     return {
         "id": track.id,
         "release_id": track.release_id,
@@ -54,7 +59,23 @@ def track_view(track: Track, job: UploadJob | None = None) -> dict[str, Any]:
         "isrc": track.isrc,
         "format": track.audio_format,
         "upload_status": upload_status(job),
+        "analysis": track.analysis,
+        "warnings": warnings_for(track.order, track.title, track.analysis),
+        "renditions": {
+            "stream": track.stream_url,
+            "preview": track.preview_url,
+            "waveform": track.waveform_url,
+        },
+        "preview_start": track.preview_start,
+        "processing": processing_view(work),
     }
+
+
+def processing_view(work: TrackProcessing | None) -> dict[str, Any] | None:
+    """Where the track's processing stands (None for a track staged before processing)."""
+    if work is None:
+        return None
+    return {"status": str(work.status), "attempts": work.attempts, "error": work.error_log}
 
 
 def upload_status(job: UploadJob | None) -> str:

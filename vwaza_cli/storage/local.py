@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import shutil
 import stat as stat_module
 import tempfile
 import time
@@ -69,6 +70,15 @@ class LocalStore:
         if not stat_module.S_ISREG(stat.st_mode):
             return None  # a folder: Supabase has no object there either
         return ObjectInfo(key=key, size=stat.st_size, md5=None)
+
+    def fetch(self, key: str, target: Path) -> None:
+        source = self._path(key)
+        try:
+            shutil.copyfile(source, target)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise PermanentStorageError(f"no object {key!r} in {self.root}") from None
+        except OSError as exc:
+            raise _os_error(f"cannot read {key!r} in {self.root}", exc) from exc
 
     def remove(self, key: str) -> None:
         target = self._path(key)

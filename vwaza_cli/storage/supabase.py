@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import quote
 
 import httpx
 from storage3 import SyncStorageClient
@@ -152,6 +153,21 @@ class SupabaseStore:
                     return None
                 raise
         return ObjectInfo(key=key, size=int(data.get("size") or 0), md5=_md5_of(data))
+
+    def fetch(self, key: str, target: Path) -> None:
+        check_key(key)
+        url = f"{self._base}object/authenticated/{self.bucket}/{quote(key)}"
+        action = f"download {key!r}"
+        with self._guard(action, key), self._http.stream("GET", url) as response:
+            if not response.is_success:
+                response.read()
+                failure = _failure_from_response(response)
+                if failure.status == "404" or response.status_code == 404:
+                    raise PermanentStorageError(f"{action}: no such object")
+                raise self._refusal(action, failure)
+            with target.open("wb") as out:
+                for block in response.iter_bytes(1024 * 1024):
+                    out.write(block)
 
     def remove(self, key: str) -> None:
         check_key(key)

@@ -56,9 +56,14 @@ def list_(release_id: str, ctx: Caller) -> JsonList:
     return tracks.list_tracks(ctx, release_id)
 
 
+@router.get("/tracks/{track_id}")
+def show(track_id: str, ctx: Caller) -> Json:
+    return tracks.show_track(ctx, track_id)
+
+
 @router.patch("/tracks/{track_id}")
 def edit(track_id: str, body: TrackEdit, ctx: Caller) -> Json:
-    return tracks.edit_track(ctx, track_id, body.title, body.isrc)
+    return tracks.edit_track(ctx, track_id, body.title, body.isrc, body.preview_start)
 
 
 @router.post("/tracks/{track_id}/move")
