@@ -165,3 +165,14 @@ def test_a_worker_starts_without_the_store_and_the_daemon_without_ffmpeg() -> No
     assert _loaded_after("import vwaza_cli.processing.entry", heavy_store) == []
     renderer = ("av", "numpy", "scipy", "vwaza_cli.processing.render")
     assert _loaded_after("import daemon.main", renderer) == []
+
+
+def test_a_surround_master_is_measured_whole_and_rendered_in_stereo(tmp_path: Path) -> None:
+    master = tmp_path / "surround.wav"
+    sf.write(str(master), tones(2, 48000, channels=8), 48000, subtype="PCM_16")
+    outcome = run(master, tmp_path, (JobType.STREAM,))
+    assert outcome.analysis is not None
+    assert outcome.analysis["channels"] == 8
+    assert outcome.analysis["integrated_lufs"] is not None
+    rate, channels, _, _ = audio_of(rendition(outcome, JobType.STREAM))
+    assert (rate, channels) == (48000, 2)
