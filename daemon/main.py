@@ -202,6 +202,8 @@ def _prepared_worker(args: argparse.Namespace) -> Worker:
     ctx = Context.from_environment()
     worker = Worker(ctx, open_store(ctx.settings, timeouts=_timeouts(args)), _config(args))
     worker.prepare()
+    if args.once:  # a script waits for the end: an unusable store ends it now (exit 7)
+        queue.outstanding(ctx)
     return worker
 
 

@@ -480,3 +480,10 @@ def test_a_catalog_import_gets_the_same_processing(ada: Cli, media: Media, tmp_p
     assert silent["analysis"]["integrated_lufs"] is None  # digital silence: null, no error
     assert all(a["renditions"].values())
     assert all(silent["renditions"].values())
+
+
+def test_once_on_a_store_never_initialised_exits_7_at_once(home: Path) -> None:
+    """It used to log "the store is not initialised" until killed (a script waited forever)."""
+    done = run_daemon("--once", *FAST_RETRIES, timeout=60)
+    assert done.returncode == 7
+    assert "not initialised: run `vwaza init`" in done.stderr
