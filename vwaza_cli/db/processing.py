@@ -112,13 +112,6 @@ def unfinished_in_release(session: Session, release_id: str) -> int:
     return session.scalar(statement) or 0
 
 
-def unmeasured_tracks(session: Session, release_id: str) -> int:
-    statement = sa.select(sa.func.count()).where(
-        col(Track.release_id) == release_id, col(Track.analysis).is_(None)
-    )
-    return session.scalar(statement) or 0
-
-
 def outstanding(session: Session, machine_id: str) -> int:
     statement = sa.select(sa.func.count()).where(
         col(TrackProcessing.machine_id) == machine_id,
@@ -190,15 +183,6 @@ def requeue_failed_of_release(session: Session, release_id: str, at: datetime) -
         .execution_options(synchronize_session=False)
     )
     return rowcount(session.execute(statement))
-
-
-def failures_of_release(session: Session, release_id: str) -> list[tuple[str, str | None]]:
-    """(track ID, error) of the release's tasks that FAILED."""
-    statement = sa.select(col(TrackProcessing.track_id), col(TrackProcessing.error_log)).where(
-        col(TrackProcessing.release_id) == release_id,
-        col(TrackProcessing.status) == ProcessingStatus.FAILED,
-    )
-    return [(track_id, error) for track_id, error in session.execute(statement)]
 
 
 def of_track(track_id: str) -> sa.ColumnElement[bool]:

@@ -235,10 +235,3 @@ def failed_count(ctx: Context) -> int:
 def next_due(ctx: Context) -> datetime | None:
     with ctx.tx() as session:
         return db.next_due_at(session, ctx.settings.machine_id)
-
-
-def still_current(ctx: Context, task: Task) -> bool:
-    """Whether the task's track still exists with the same master (else its work is moot)."""
-    with ctx.tx() as session:
-        row = db.find(session, task.track_id)
-        return row is not None and row.master_sha256 == task.master_sha256
