@@ -9,15 +9,18 @@ daemon's own folder under ``spool/.processing``; the folder is locked while the 
 lives, and removed by the next daemon once it is not (daemon/duties.py).
 
 The order that makes a crash harmless: the worker writes and fsyncs temp files; the thread
-renames them into the spool under their jobs' IDs and fsyncs the folder; then one fenced
-transaction records everything (services/processing.py). A crash before the rename leaves
-temp files (removed at the next start); after it, files no row names (the sweep's orphans).
+writes down (fsynced, in the daemon's folder) the spool paths it is about to fill, renames
+the files there under their jobs' IDs and fsyncs the spool; then one fenced transaction
+records everything (services/processing.py). A crash before the rename leaves temp files;
+after it, files no row may name yet. The next daemon removes the first and settles the
+second: it fences the dead owner out of the task, then removes those that no job names.
 """
 
 from __future__ import annotations
 
 import copy
 import fcntl
+import json
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -26,7 +29,6 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -45,6 +47,7 @@ from vwaza_cli.storage.base import read_checked
 log = logging.getLogger("vwaza.daemon")
 FOLDER = ".processing"
 LOCK = "lock"
+INTENT = ".intent"  # a recording under way: the spool files it puts down (settle_intents)
 # What the forkserver imports once, so that each worker starts with it loaded: the renderer
 # (PyAV, NumPy) and the light module the workers start in.
 PRELOADED = ("vwaza_cli.processing.render", "vwaza_cli.processing.entry")
@@ -137,8 +140,11 @@ class Processor:
         except VwazaError:
             return False
 
-    def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+    def close(self, *, idle: bool = True) -> None:
+        """Clear this daemon's folder once its processing threads have stopped (``idle``);
+        a thread still running keeps it as it is, for the next daemon's sweep."""
+        if idle:
+            _clear_folder(self.ctx, self.folder)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -256,7 +262,7 @@ class Processor:
     # --- recording ---------------------------------------------------------------------
 
     def _record(self, task: Task, outcome: Outcome) -> None:
-        if not record_outcome(self.ctx, task, self.owner, outcome):
+        if not record_outcome(self.ctx, task, self.owner, outcome, self.folder):
             raise Abandoned("the track, its master or the lease changed meanwhile")
 
     def _fail(self, task: Task, error: str, *, permanent: bool) -> None:
@@ -273,36 +279,106 @@ class Processor:
             log.warning("processing of track %s failed, will retry: %s", task.track_id, error)
 
 
-def record_outcome(ctx: Context, task: Task, owner: str, outcome: Outcome) -> bool:
+def record_outcome(ctx: Context, task: Task, owner: str, outcome: Outcome, folder: Path) -> bool:
     """Rename the renditions into the spool (fsynced), then record them with the analysis
-    in one fenced transaction; False, and the files gone, when that was refused."""
-    made = _into_spool(ctx, outcome.renditions)
-    try:
-        recorded = processing.record(ctx, task, owner, outcome.analysis, made)
-    except BaseException:
-        spool.discard([m.staged.path for m in made])
-        raise
+    in one fenced transaction; False, and the files gone, when that was refused.
+
+    Before the first rename, what is about to land is written down in ``folder`` (the
+    daemon's own, see settle_intents): if the daemon dies before the record commits, or
+    the record raises (its commit may have happened or not), the files stay until that
+    is settled against the store, instead of being guessed at here."""
+    planned = _planned(ctx, outcome.renditions)
+    intent = _write_intent(folder, task.track_id, owner, [str(target) for _, _, target in planned])
+    made = _into_spool(ctx, planned)
+    recorded = processing.record(ctx, task, owner, outcome.analysis, made)  # raises: kept
     if not recorded:
         spool.discard([m.staged.path for m in made])
+    intent.unlink()
     return recorded
 
 
-def _into_spool(ctx: Context, renditions: tuple[Rendition, ...]) -> list[Made]:
+def _planned(ctx: Context, renditions: tuple[Rendition, ...]) -> list[tuple[str, Rendition, Path]]:
+    """Each rendition's job ID and the spool path it lands at."""
+    planned = []
+    for rendition in renditions:
+        job_id = new_id()
+        planned.append(
+            (job_id, rendition, ctx.settings.spool_dir / f"{job_id}.{rendition.extension}")
+        )
+    return planned
+
+
+def _into_spool(ctx: Context, planned: list[tuple[str, Rendition, Path]]) -> list[Made]:
     made: list[Made] = []
     try:
-        for rendition in renditions:
-            job_id = new_id()
+        for job_id, rendition, target in planned:
             temp = spool.StagedFile(Path(rendition.path), rendition.sha256, rendition.size)
-            name = f"{job_id}.{rendition.extension}"
-            staged = spool.commit(ctx.settings, temp, name, sync_folder=False)
+            staged = spool.commit(ctx.settings, temp, target.name, sync_folder=False)
             made.append(
                 Made(job_id, rendition.kind, staged, rendition.content_type, rendition.extension)
             )
         spool.fsync_dir(ctx.settings.spool_dir)
     except BaseException:
-        spool.discard([m.staged.path for m in made] + [r.path for r in renditions])
+        spool.discard([m.staged.path for m in made] + [r.path for _, r, _ in planned])
         raise
     return made
+
+
+# --- what a recording leaves when it does not finish -----------------------------------------
+
+
+def _write_intent(folder: Path, track_id: str, owner: str, paths: list[str]) -> Path:
+    """The spool files a recording is about to put down, durable before the first rename."""
+    intent = folder / f"{new_id()}{INTENT}"
+    temp = intent.with_suffix(".tmp")
+    with open(temp, "w", encoding="utf-8") as out:
+        json.dump({"track_id": track_id, "owner": owner, "paths": paths}, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, intent)
+    spool.fsync_dir(folder)
+    return intent
+
+
+def settle_intents(ctx: Context, folder: Path) -> tuple[int, bool]:
+    """For each recording ``folder`` holds that did not finish: fence its owner out, then
+    remove the spool files it put down that no job names (services.processing
+    .settle_unrecorded). Returns how many files went, and whether every one was settled
+    (False while the store cannot be reached: they stay for the next try). Only for
+    folders no thread is recording in: a dead daemon's, or one's own once its threads
+    have stopped."""
+    removed, settled = 0, True
+    for intent in sorted(folder.glob(f"*{INTENT}")):
+        try:
+            written = json.loads(intent.read_text(encoding="utf-8"))
+            track_id, owner, paths = written["track_id"], written["owner"], written["paths"]
+        except (OSError, ValueError, KeyError, TypeError):
+            intent.unlink(missing_ok=True)  # torn while written: nothing was renamed yet
+            continue
+        try:
+            removed += spool.discard(processing.settle_unrecorded(ctx, track_id, owner, paths))
+        except VwazaError as exc:
+            log.warning(
+                "cannot settle an unfinished recording of %s yet: %s", track_id, exc.message
+            )
+            settled = False
+            continue
+        intent.unlink(missing_ok=True)
+    return removed, settled
+
+
+def _clear_folder(ctx: Context, folder: Path) -> int:
+    """Settle what ``folder`` holds, then remove it (or, when something could not be
+    settled, everything but the intents and the lock); returns how many files went."""
+    removed, settled = settle_intents(ctx, folder)
+    if settled:
+        removed += sum(1 for p in folder.iterdir() if p.name != LOCK)
+        shutil.rmtree(folder, ignore_errors=True)
+        return removed
+    for path in folder.iterdir():
+        if path.name != LOCK and not path.name.endswith(INTENT):
+            removed += spool.discard([path]) if path.is_file() else 0
+    return removed
 
 
 def _message(exc: BaseException) -> str:
@@ -321,18 +397,18 @@ def own_folder(ctx: Context, owner: str) -> Path:
     return processing_root(ctx) / safe
 
 
-def sweep_abandoned(ctx: Context, keep: Callable[[Path], bool] = lambda _: False) -> int:
-    """Remove the temp folders of daemons that are gone (their lock is free); returns how
-    many files went. A live daemon's folder stays, whatever its age."""
+def sweep_abandoned(ctx: Context) -> int:
+    """Clear the folders of daemons that are gone (their lock is free): temp files, and
+    renditions whose recording they did not finish; returns how many files went. A live
+    daemon's folder stays, whatever its age."""
     root = processing_root(ctx)
     if not root.is_dir():
         return 0
-    removed = 0
-    for folder in root.iterdir():
-        if folder.is_dir() and not keep(folder) and _unlocked(folder / LOCK):
-            removed += sum(1 for p in folder.iterdir() if p.name != LOCK)
-            shutil.rmtree(folder, ignore_errors=True)
-    return removed
+    return sum(
+        _clear_folder(ctx, folder)
+        for folder in root.iterdir()
+        if folder.is_dir() and _unlocked(folder / LOCK)
+    )
 
 
 def _unlocked(lock: Path) -> bool:

@@ -107,7 +107,7 @@ class Worker:
             duties.run_tasks(self._duties(), self._stopping)
         finally:
             self.shutdown()
-            self._processor.close()
+            self._processor.close(idle=not any(t.is_alive() for t in self._threads))
             if observer is not None:
                 observer.stop()
             self.store.close()

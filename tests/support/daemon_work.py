@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from daemon.processing import record_outcome
 from vwaza_cli.processing.render import process_master
@@ -31,7 +32,7 @@ def process_everything(ctx: Context | None = None) -> int:
                 task.make,
                 task.preview_start,
             )
-            assert record_outcome(ctx, task, OWNER, process_master(request))
+            assert record_outcome(ctx, task, OWNER, process_master(request), Path(folder))
             done += 1
     return done
 

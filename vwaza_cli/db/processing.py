@@ -68,8 +68,7 @@ def claim_next(
         "updated_at": at,
     }
     if ProcessingStatus(status) == ProcessingStatus.RUNNING:
-        values["attempts"] = col(TrackProcessing.attempts) + 1
-        values["error_log"] = "the daemon processing it stopped: taken back"
+        values.update(_attempt_taken_back())
     claimed = sa.update(TrackProcessing).where(
         col(TrackProcessing.track_id) == track_id, col(TrackProcessing.status) == status
     )
@@ -77,6 +76,22 @@ def claim_next(
         return None
     session.expire_all()
     return session.get(TrackProcessing, track_id)
+
+
+def _attempt_taken_back() -> dict[str, Any]:
+    """A daemon stopped while it held the lease: counted as a failed attempt."""
+    return {
+        "attempts": col(TrackProcessing.attempts) + 1,
+        "error_log": "the daemon processing it stopped: taken back",
+    }
+
+
+def take_back(session: Session, track_id: str, owner: str, at: datetime) -> bool:
+    """The task back in the queue, due at once, if ``owner`` still holds it (row-locked,
+    so on PostgreSQL this waits for a transaction of the owner still in flight)."""
+    values = {"status": ProcessingStatus.PENDING, "next_attempt_at": at, "updated_at": at}
+    values |= {"lease_owner": None, "lease_expires_at": None}
+    return update_if_leased(session, track_id, owner, **values, **_attempt_taken_back())
 
 
 def _leased(track_id: str, owner: str) -> sa.ColumnElement[bool]:

@@ -221,6 +221,18 @@ def give_back(ctx: Context, task: Task, owner: str) -> bool:
         )
 
 
+def settle_unrecorded(ctx: Context, track_id: str, owner: str, paths: list[str]) -> list[str]:
+    """A daemon put renditions in the spool and then died (or its record raised): fence it
+    out first (a lease it still holds is taken back, counted as an attempt as an expired
+    one is), so that no record of its can commit any more; then say which of ``paths`` no
+    job names. Those are safe to remove. On PostgreSQL the fence waits for the row lock a
+    dead client's last transaction may still hold, so a commit in flight is seen."""
+    with ctx.tx() as session:
+        db.take_back(session, track_id, owner, clock.now())
+        named = jobs.status_of_paths(session, paths)
+    return [p for p in paths if p not in named]
+
+
 def outstanding(ctx: Context) -> int:
     with ctx.tx() as session:
         return db.outstanding(session, ctx.settings.machine_id)
