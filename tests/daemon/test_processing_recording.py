@@ -188,3 +188,36 @@ def _waiting_on_a_lock(ctx: Context) -> bool:
             )
         ).scalar_one()
     return bool(waiting)
+
+
+def test_a_recording_and_an_upload_of_the_same_release_wait_for_each_other(
+    claimed: tuple[Task, Outcome, Path], ctx: Context, env: Path, mocker: Any
+) -> None:
+    """The lock order: both take the release row first. The renditions' jobs reference the
+    release, so a recording used to hold a key-share lock on it while the cover's upload
+    completed (updating the release's row), each then waiting for the other's release
+    lock: PostgreSQL's deadlock detector failed one of them."""
+    from vwaza_cli.services import queue
+
+    task, outcome, folder = claimed
+    tickets = [queue.claim(ctx, "uploader", LEASE) for _ in range(2)]
+    cover = next(t for t in tickets if t is not None and t.type.value == "COVER_ART")
+    inserted, go = threading.Event(), threading.Event()
+    real_mark_done = processing._mark_done
+
+    def mark_done_then_wait(*args: Any, **kwargs: Any) -> None:
+        real_mark_done(*args, **kwargs)  # the rendition jobs are inserted by now
+        inserted.set()
+        assert go.wait(30)
+
+    mocker.patch("vwaza_cli.services.processing._mark_done", side_effect=mark_done_then_wait)
+    recording = _thread(lambda: record_outcome(ctx, task, THREAD, outcome, folder))
+    assert inserted.wait(30)
+    completing = _thread(lambda: queue.complete(ctx, cover, "uploader", "https://cdn.test/c"))
+    if ctx.settings.database_url.startswith("postgresql"):
+        wait_for(lambda: _waiting_on_a_lock(ctx), timeout=10, what="the upload to wait")
+    go.set()
+    assert recording.result() is True
+    assert completing.result() is True
+    statuses = {j["type"]: j["status"] for j in job_rows()}
+    assert statuses["COVER_ART"] == "COMPLETED"

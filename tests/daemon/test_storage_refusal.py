@@ -37,6 +37,20 @@ def _assert_failed_with_the_cause(cause: str, home: Path) -> None:
     assert len(spool_files(home)) == len(jobs)  # every file kept
 
 
+def _assert_processed(stderr: str) -> None:
+    """Processing needs no storage: every master was measured and rendered, refusal or not."""
+    import sqlalchemy as sa
+
+    from vwaza_cli.db.engine import get_engine
+    from vwaza_cli.settings import load_settings
+
+    with get_engine(load_settings().database_url).connect() as conn:
+        rows = conn.execute(sa.text("SELECT status, error_log FROM track_processing")).all()
+    failures = [line for line in stderr.splitlines() if "processing" in line and "fail" in line]
+    assert rows, "no track was given processing"
+    assert {status for status, _ in rows} == {"DONE"}, (rows, failures)
+
+
 def _assert_retry_completes_them(ada: Cli, server: StorageServer, bucket: str) -> None:
     assert ada.ok("jobs", "retry", "--failed")
     done = run_daemon("--once", *FAST_RETRIES)
@@ -54,6 +68,7 @@ def test_a_wrong_key_fails_each_job_with_the_cause_then_retry_completes_them(
     done = run_daemon("--once", *ATTEMPTS, *FAST_RETRIES)
     assert done.returncode == 7
     assert done.stderr.count("storage refuses us") == 1  # said once, not once per job
+    _assert_processed(done.stderr)
     _assert_failed_with_the_cause("SUPABASE_KEY", env)
     listed = ada.ok("jobs", "list")
     assert all("SUPABASE_KEY" in j["error_log"] for j in listed)  # `jobs list` shows it

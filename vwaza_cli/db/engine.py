@@ -29,6 +29,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_FULL = 13  # "database or disk is full"
 SQLITE_IOERR = 10  # the primary code of every I/O error (SHMSIZE: no room for the -shm file)
 PG_DISK_FULL = "53100"
+PG_CONFLICTS = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+SQLITE_BUSY_CODES = {5, 6, 261, 517}  # SQLITE_BUSY, SQLITE_LOCKED and their extended codes
 PG_NO_SUCH_DATABASE = "3D000"  # invalid_catalog_name
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 URL_HINT = "give sqlite:///PATH or postgresql://USER@HOST/DB"
@@ -157,7 +159,22 @@ def transaction(url: str) -> Iterator[Session]:
             raise StoreFull(full) from exc
         if _database_missing(exc.orig):
             raise StoreDatabaseMissing(_missing_database_message(url)) from exc
+        if _conflicted(exc.orig):
+            raise StoreUnavailable(_conflict_message(url, exc)) from exc
         raise StoreUnavailable(_describe_operational_error(url, exc)) from exc
+
+
+def _conflicted(orig: BaseException | None) -> bool:
+    """The store answered, but this transaction met another one (a deadlock, a failed
+    serialisation, SQLite's busy timeout): rolled back whole, worth trying again."""
+    if getattr(orig, "sqlstate", None) in PG_CONFLICTS:
+        return True
+    return getattr(orig, "sqlite_errorcode", None) in SQLITE_BUSY_CODES
+
+
+def _conflict_message(url: str, exc: OperationalError) -> str:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "busy"
+    return f"the store at {describe_url(url)} was busy ({reason}): nothing was changed, try again"
 
 
 def _database_missing(orig: BaseException | None) -> bool:

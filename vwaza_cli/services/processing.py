@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from vwaza_cli import clock
 from vwaza_cli.db import jobs
 from vwaza_cli.db import processing as db
+from vwaza_cli.db import releases as db_releases
 from vwaza_cli.db.models import Track, TrackProcessing, UploadJob
 from vwaza_cli.enums import RENDITIONS, JobStatus, JobType, ProcessingStatus
 from vwaza_cli.services import spool, uploads
@@ -122,6 +123,7 @@ def record(
     the caller then discards ``made``. Files the replaced renditions and the master leave
     behind are removed once the transaction has committed."""
     with ctx.tx() as session:
+        db_releases.lock_release(session, task.release_id)  # the lock order: release first
         row = db.lock_leased(session, task.track_id, owner)
         track = session.get(Track, task.track_id)
         if row is None or track is None or row.master_sha256 != task.master_sha256:
@@ -196,6 +198,7 @@ def fail(ctx: Context, task: Task, owner: str, error: str, *, permanent: bool) -
     if not gives_up:
         values["next_attempt_at"] = moment + retry_delay(attempts)
     with ctx.tx() as session:
+        db_releases.lock_release(session, task.release_id)  # the lock order: release first
         recorded = db.update_if_leased(session, task.track_id, owner, **values)
         if recorded and gives_up:
             reopen_after_failed_upload(session, task.release_id)

@@ -42,8 +42,11 @@ def extend(
 
 def complete(ctx: Context, job: UploadJob, owner: str, url: str) -> bool:
     """One transaction: the URL on the track (or cover), the job COMPLETED, the release
-    moved on when it was its last upload. False (and nothing changed) if the lease was lost."""
+    moved on when it was its last upload. False (and nothing changed) if the lease was lost.
+    The release row is locked first, as in every transaction that writes a release's jobs
+    or tracks (services/releases.py, the lock order)."""
     with ctx.tx() as session:
+        db_releases.lock_release(session, job.release_id)
         if not jobs.mark_completed(session, job.id, owner, clock.now()):
             return False  # nothing was written: the fenced update matched no row
         if job.type == JobType.AUDIO and job.track_id:
@@ -69,6 +72,7 @@ def fail(ctx: Context, job: UploadJob, owner: str, error: str, retry_at: datetim
     """Count a failed attempt: due again at ``retry_at``, or FAILED (its release back to the
     artist) when None. False if the lease was lost."""
     with ctx.tx() as session:
+        db_releases.lock_release(session, job.release_id)  # the lock order: release first
         recorded = jobs.mark_failed_attempt(session, job.id, owner, clock.now(), error, retry_at)
         if recorded and retry_at is None:
             reopen_after_failed_upload(session, job.release_id)

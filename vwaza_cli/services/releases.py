@@ -1,4 +1,10 @@
-"""Releases: create, list, show, edit, cover, submit, delete; the moves of their lifecycle."""
+"""Releases: create, list, show, edit, cover, submit, delete; the moves of their lifecycle.
+
+The lock order: a transaction that writes a release's tracks, jobs or processing rows locks
+the release's row first (db.lock_release), then the rest. Rows referencing the release take
+a key-share lock on it when inserted, so a transaction taking the release lock last could
+wait for one that waits for it (PostgreSQL's deadlock detector would fail one of them).
+"""
 
 from __future__ import annotations
 
