@@ -163,7 +163,8 @@ def make_label(folder: Path, releases: int, tracks: int) -> Label:
 
 # --- timing the import ------------------------------------------------------------------------
 
-Rows = list[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]]  # per release
+Row = dict[str, Any]
+Rows = list[tuple[Row, list[Row], list[Row], list[Row]]]  # per release: its tables' rows
 
 
 @dataclass
@@ -214,7 +215,6 @@ def instrumented(timings: Timings) -> Iterator[None]:
     """Wrap the import's phases (in this process only): time them, capture the rows. A
     function renamed in the service makes mock.patch fail loudly, never time nothing."""
     from vwaza_cli.db import catalog as db_catalog
-    from vwaza_cli.db.models import column_values
     from vwaza_cli.services import catalog, spool
 
     def write_all(*args: Any, **kwargs: Any) -> Any:
@@ -224,10 +224,9 @@ def instrumented(timings: Timings) -> Iterator[None]:
         finally:
             timings.writing = False
 
-    def insert_release(session: Any, release: Any, tracks: Any, jobs: Any) -> Any:
-        rows = [column_values(t) for t in tracks], [column_values(j) for j in jobs]
-        timings.rows.append((column_values(release), *rows))
-        return db_insert_release(session, release, tracks, jobs)
+    def insert_release(session: Any, rows: Any, **options: Any) -> Any:
+        timings.rows.append((rows.release, rows.tracks, rows.jobs, rows.processing))
+        return db_insert_release(session, rows, **options)
 
     catalog_write_all, db_insert_release = catalog._write_all, db_catalog.insert_release
     patches: dict[tuple[Any, str], Any] = {
@@ -297,9 +296,10 @@ class Profiles:
 
 def _tables(rows: Rows) -> list[tuple[str, list[dict[str, Any]]]]:
     return [
-        ("releases", [r for r, _, _ in rows]),
-        ("tracks", [t for _, ts, _ in rows for t in ts]),
-        ("upload_jobs", [j for _, _, js in rows for j in js]),
+        ("releases", [r for r, _, _, _ in rows]),
+        ("tracks", [t for _, ts, _, _ in rows for t in ts]),
+        ("upload_jobs", [j for _, _, js, _ in rows for j in js]),
+        ("track_processing", [w for _, _, _, ws in rows for w in ws]),
     ]
 
 

@@ -243,3 +243,34 @@ def test_the_sweep_leaves_an_import_s_staged_files_alone(
     report = sweep(Context.from_environment(), grace_seconds=0)  # no import: it sweeps
     assert report.orphan_files == 1
     assert not orphan.exists()
+
+
+def test_a_release_another_import_created_meanwhile_is_skipped_and_its_files_removed(
+    ada: Cli, folder: Path, env: Path, store_url: str, mocker
+) -> None:
+    """Between validation and writing, another import creates A-1: this one skips it (its
+    external_id is taken), keeps no file of it, and writes the rest."""
+    from vwaza_cli.db import catalog as db_catalog
+    from vwaza_cli.db.models import column_values
+    from vwaza_cli.services import catalog as service
+    from vwaza_cli.services.context import Context
+    from vwaza_cli.services.releases import new_release
+
+    path = catalog(
+        folder, [release("A-1", "one.jpg", "01.wav"), release("A-2", "shared.jpg", "02.wav")]
+    )
+    real = service._validate
+
+    def validate_then_someone_imports(*args, **kwargs):
+        summaries, problems = real(*args, **kwargs)
+        theirs = new_release(summaries[0].artist_id, "Theirs", "Pop", "A-1")
+        with Context.from_environment().tx() as session:
+            assert db_catalog.insert_release(session, db_catalog.ReleaseRows(column_values(theirs)))
+        return summaries, problems
+
+    mocker.patch.object(service, "_validate", side_effect=validate_then_someone_imports)
+    report = ada.ok("catalog", "import", str(path))
+    assert [r["result"] for r in report["releases"]] == ["skipped", "created"]
+    assert sorted(r["title"] for r in ada.ok("release", "list")) == ["Theirs", "Title A-2"]
+    assert set(spool_files(env)) == {Path(p).name for p in staged_paths(store_url)}
+    assert len(spool_files(env)) == 2  # A-2's cover and track

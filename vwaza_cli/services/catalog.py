@@ -35,14 +35,14 @@ from vwaza_cli.db.models import (
     TITLE_LENGTH,
     Release,
     Track,
-    TrackProcessing,
-    UploadJob,
     User,
+    column_values,
     new_id,
 )
 from vwaza_cli.emails import email_key
 from vwaza_cli.enums import ReleaseStatus, Role
 from vwaza_cli.errors import InvalidInput, InvalidMedia, VwazaError
+from vwaza_cli.services import catalog_rows as rows_of
 from vwaza_cli.services import lifecycle, spool, sweep, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.catalog_format import (
@@ -53,10 +53,9 @@ from vwaza_cli.services.catalog_format import (
     resolve_source,
 )
 from vwaza_cli.services.context import Context
-from vwaza_cli.services.processing import new_processing
 from vwaza_cli.services.releases import missing_for_submit, mover, new_release
 from vwaza_cli.services.text import clean_text
-from vwaza_cli.services.tracks import TrackFields, new_track, normalise_isrc
+from vwaza_cli.services.tracks import TrackFields, normalise_isrc
 from vwaza_cli.services.views import release_view
 from vwaza_cli.storage.download import is_url
 
@@ -472,13 +471,8 @@ class _Files:
         used = [r for r in self.records.values() if r.uses and r.info is not None]
         return sum(r.uses for r in used), sum(r.size for r in used if r.master is None)
 
-    def stage(self, source: Source, field_name: str, job_id: str) -> uploads.Accepted[Any]:
-        """The file as one more spool file, named by ``job_id``: copied at its first use,
-        a link to that copy at the next ones, the copy itself at the last."""
-        record = self.records.get(_identity(source, field_name))
-        if record is None or record.info is None or record.uses < 1:
-            shown = _shown(source)
-            raise InvalidMedia(f"{shown}: changed since it was checked: run the import again")
+    def _master(self, record: _File) -> spool.StagedFile:
+        """The record's copy in the incoming folder, made at its first use."""
         if record.master is None:
             assert isinstance(record.source, Path)  # a download has its master from the check
             assert record.stamp is not None
@@ -489,12 +483,22 @@ class _Files:
                 record.stamp,
                 self.progress.copied,
             )
+        return record.master
+
+    def stage(self, source: Source, field_name: str, job_id: str) -> uploads.Accepted[Any]:
+        """The file as one more spool file, named by ``job_id``: copied at its first use,
+        a link to that copy at the next ones, the copy itself at the last."""
+        record = self.records.get(_identity(source, field_name))
+        if record is None or record.info is None or record.uses < 1:
+            shown = _shown(source)
+            raise InvalidMedia(f"{shown}: changed since it was checked: run the import again")
+        master = self._master(record)
         name = f"{job_id}.{record.info.extension}"
         record.uses -= 1
         if record.uses:
-            staged = spool.link_in(self.settings, record.master, name)
+            staged = spool.link_in(self.settings, master, name)
         else:
-            staged = spool.commit(self.settings, record.master, name, sync_folder=False)
+            staged = spool.commit(self.settings, master, name, sync_folder=False)
             record.master = None
         self.progress.staged()
         return uploads.Accepted(staged, record.info, tuple(record.info.warnings))
@@ -669,6 +673,7 @@ def _write_all(
     reader = CatalogReader(path)
     entries = reader.entries()
     rows: list[dict[str, Any]] = []
+    last = max((s.index for s in summaries if s.to_create), default=None)
     try:
         for summary in summaries:
             entry = next(entries, None)
@@ -681,7 +686,7 @@ def _write_all(
             _check_release(plan, reader.problems)  # cleans the text, reads the ISRCs again
             if reader.problems.problems:
                 raise _changed(path)
-            created = _write_release(ctx, actor, path, plan, files, resolve)
+            created = _write_release(ctx, actor, path, plan, files, resolve, summary.index == last)
             rows.append(_report_row(summary, "created" if created else "skipped", created))
             progress.release_done()
     except KeyboardInterrupt:
@@ -697,7 +702,13 @@ def _write_all(
 
 
 def _write_release(
-    ctx: Context, actor: Actor, path: Path, plan: Plan, files: _Files, resolve: Resolve
+    ctx: Context,
+    actor: Actor,
+    path: Path,
+    plan: Plan,
+    files: _Files,
+    resolve: Resolve,
+    last: bool,
 ) -> dict[str, Any] | None:
     """Stage the release's files into the spool, then one transaction for the release, its
     tracks and its jobs. Returns None when someone created it meanwhile."""
@@ -710,10 +721,10 @@ def _write_release(
         return job_id, accepted
 
     try:
-        release, tracks, upload_jobs, work = _rows(ctx, actor, plan, accept)
+        release, rows = _rows(ctx, actor, plan, accept)
         spool.fsync_dir(ctx.settings.spool_dir)  # the release's renames, durable at once
         with ctx.tx() as session:
-            inserted = db.insert_release(session, release, tracks, upload_jobs, work)
+            inserted = db.insert_release(session, rows, last=last)
     except BaseException:
         spool.discard(committed)
         raise
@@ -728,28 +739,29 @@ def _rows(
     actor: Actor,
     plan: Plan,
     accept: Callable[[str, str], tuple[str, Any]],  # Any: an Accepted of either kind
-) -> tuple[Release, list[Track], list[UploadJob], list[TrackProcessing]]:
-    """The release's rows, built by the same constructors as `release create`, `release
-    cover` and `track add` (each track's processing too); a release to submit makes the
-    lifecycle's submit move."""
-    entry = plan.entry
+) -> tuple[Release, db.ReleaseRows]:
+    """The release (built by `release create`'s constructor: the lifecycle moves it) and
+    its rows, the others as plain values with the columns `release cover` and `track add`
+    give theirs (``catalog_rows``); a release to submit makes the lifecycle's submit move."""
+    entry, settings = plan.entry, ctx.settings
     release = new_release(
         plan.artist_id or "", entry.title or "", entry.genre or "", entry.external_id
     )
-    upload_jobs, tracks, work = [], [], []
+    jobs, tracks, work = [], [], []
     if entry.cover_art:
         job_id, accepted = accept("cover_art", entry.cover_art)
         release.cover_art = str(accepted.staged.path)
-        upload_jobs.append(uploads.cover_job(ctx.settings, job_id, release.id, accepted))
+        jobs.append(rows_of.cover_job_row(settings, job_id, release.id, accepted))
     for entry_track in entry.tracks:
         job_id, accepted = accept("file", entry_track.file or "")
-        track = new_track(release.id, _track_fields(plan, entry_track), accepted)
-        tracks.append(track)
-        upload_jobs.append(uploads.audio_job(ctx.settings, job_id, release.id, track.id, accepted))
-        work.append(new_processing(ctx.settings, track.id, release.id, accepted.staged))
+        track_id = new_id()
+        fields = _track_fields(plan, entry_track)
+        tracks.append(rows_of.track_row(release.id, fields, accepted, track_id))
+        jobs.append(rows_of.audio_job_row(settings, job_id, release.id, track_id, accepted))
+        work.append(rows_of.processing_row(settings, track_id, release.id, accepted.staged))
     if plan.submit:
         lifecycle.move(release, ReleaseStatus.PROCESSING, mover(actor))
-    return release, tracks, upload_jobs, work
+    return release, db.ReleaseRows(column_values(release), tracks, jobs, work)
 
 
 def _track_fields(plan: Plan, track: TrackEntry) -> TrackFields:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -122,6 +122,18 @@ def audio_job(
 ) -> UploadJob:
     """The upload job of a track's audio; its key is deterministic, so a retry can never
     store a second copy."""
+    return UploadJob(**audio_job_values(settings, job_id, release_id, track_id, accepted))
+
+
+def audio_job_values(
+    settings: Settings,
+    job_id: str,
+    release_id: str,
+    track_id: str,
+    accepted: Accepted[media.AudioInfo],
+) -> dict[str, Any]:
+    """What ``audio_job`` sets, as attribute values (the model's defaults fill the rest):
+    catalog import writes them as a plain row."""
     key = f"audio/{release_id}/{track_id}/{accepted.staged.sha256}.{accepted.info.extension}"
     return _job(settings, job_id, JobType.AUDIO, release_id, track_id, accepted, key)
 
@@ -130,6 +142,13 @@ def cover_job(
     settings: Settings, job_id: str, release_id: str, accepted: Accepted[media.ImageInfo]
 ) -> UploadJob:
     """The upload job of a release's cover art."""
+    return UploadJob(**cover_job_values(settings, job_id, release_id, accepted))
+
+
+def cover_job_values(
+    settings: Settings, job_id: str, release_id: str, accepted: Accepted[media.ImageInfo]
+) -> dict[str, Any]:
+    """What ``cover_job`` sets, as attribute values (see ``audio_job_values``)."""
     key = f"cover/{release_id}/{accepted.staged.sha256}.{accepted.info.extension}"
     return _job(settings, job_id, JobType.COVER_ART, release_id, None, accepted, key)
 
@@ -142,9 +161,9 @@ def _job(
     track_id: str | None,
     accepted: Accepted[media.AudioInfo] | Accepted[media.ImageInfo],
     key: str,
-) -> UploadJob:
+) -> dict[str, Any]:
     content_type = accepted.info.content_type
-    return new_job(
+    return job_values(
         settings, job_id, job_type, release_id, track_id, accepted.staged, content_type, key
     )
 
@@ -163,18 +182,34 @@ def new_job(
     renditions alike); the model's defaults fill in the rest (PENDING, due now, no attempts
     yet)."""
     return UploadJob(
-        id=job_id,
-        target_id=track_id or release_id,
-        release_id=release_id,
-        track_id=track_id,
-        type=job_type,
-        local_path=str(staged.path),
-        sha256=staged.sha256,
-        size=staged.size,
-        content_type=content_type,
-        object_key=key,
-        machine_id=settings.machine_id,
+        **job_values(settings, job_id, job_type, release_id, track_id, staged, content_type, key)
     )
+
+
+def job_values(
+    settings: Settings,
+    job_id: str,
+    job_type: JobType,
+    release_id: str,
+    track_id: str | None,
+    staged: spool.StagedFile,
+    content_type: str,
+    key: str,
+) -> dict[str, Any]:
+    """``new_job``'s values: the ones an UploadJob is built from, or a plain row of."""
+    return {
+        "id": job_id,
+        "target_id": track_id or release_id,
+        "release_id": release_id,
+        "track_id": track_id,
+        "type": job_type,
+        "local_path": str(staged.path),
+        "sha256": staged.sha256,
+        "size": staged.size,
+        "content_type": content_type,
+        "object_key": key,
+        "machine_id": settings.machine_id,
+    }
 
 
 def forget_files_of(
