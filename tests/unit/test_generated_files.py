@@ -117,7 +117,7 @@ def test_the_reference_shows_each_command_with_summary_usage_and_example() -> No
 
 def test_the_reference_lists_options_with_their_help() -> None:
     section = _section(reference.cli_reference_markdown(), "vwaza release list")
-    assert "| `--limit` | `INTEGER` | Page size. [default: 50; 1<=x<=1000] |" in section
+    assert "| `--limit` | `INTEGER` | Rows to show. [default: 100; 1<=x<=1000] |" in section
     assert "| `--json` |  | Print one JSON document" in section  # a flag: no value
 
 

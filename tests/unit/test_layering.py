@@ -30,6 +30,20 @@ LAZY_ON_PURPOSE = {
     ("vwaza_cli/client/__init__.py", "vwaza_cli.client.local"): (
         "imports the services (SQLAlchemy) at its top; a client of a team server loads none"
     ),
+    ("vwaza_cli/services/context.py", "vwaza_cli.db.engine"): (
+        "SQLAlchemy: loaded by the first transaction, so a command that reads through "
+        "db.reads (or needs no store) never loads it"
+    ),
+    ("vwaza_cli/services/context.py", "vwaza_cli.db.schema"): (
+        "the ORM models: loaded by the first transaction, as db.engine"
+    ),
+    ("vwaza_cli/services/listings.py", "vwaza_cli.services.releases"): (
+        "the ORM path: loaded only when db.reads cannot answer (an old schema, an expired "
+        "session), so a listing that can be read plainly loads no SQLAlchemy"
+    ),
+    ("vwaza_cli/services/listings.py", "vwaza_cli.services.review"): (
+        "the ORM path for review list, as services.releases"
+    ),
 }
 
 

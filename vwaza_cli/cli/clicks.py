@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import typer
-from typer.core import TyperArgument, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 if TYPE_CHECKING:
     # Checked against the copy the installed Typer ships: the click package is not installed
@@ -31,6 +31,7 @@ else:
         import click
 
 Context = click.Context
+Command = click.Command
 UsageError = click.exceptions.UsageError
 NoArgsIsHelpError = click.exceptions.NoArgsIsHelpError
 BadParameter = click.exceptions.BadParameter
@@ -38,6 +39,7 @@ ClickException = click.exceptions.ClickException
 Abort = typer.Abort  # where both click and Typer's copy raise it
 prompt = click.termui.prompt
 confirm = click.termui.confirm
+short_help = click.utils.make_default_short_help
 
 # the words click uses for a value's kind
 _KINDS: dict[object, str] = {str: "TEXT", int: "INTEGER", float: "FLOAT", bool: "BOOLEAN"}
@@ -83,13 +85,20 @@ class ConventionalArgument(TyperArgument):
         return value_kind(self)
 
 
-def conventional_help(root: click.Command) -> None:
+def conventional_help(root: click.Command, rich: bool = True) -> None:
     """Give every parameter of the command tree under ``root`` its conventional look,
-    the help options included (idempotent: run before each use of the tree)."""
-    _convert(root, click.Context(root, **root.context_settings))
+    the help options included (idempotent: run before each use of the tree).
+
+    ``rich=False`` renders help as plain click text: for a pipe or a file, where rich's
+    boxes are noise and loading it (typer.rich_utils, rich and markdown-it) costs more than
+    the rest of the start-up."""
+    convert_tree(root, click.Context(root, **root.context_settings), rich)
 
 
-def _convert(command: click.Command, ctx: click.Context) -> None:
+def convert_tree(command: click.Command, ctx: click.Context, rich: bool) -> None:
+    """`conventional_help` for a command built later, in the context it runs in."""
+    if not rich and isinstance(command, (TyperGroup, TyperCommand)):
+        command.rich_markup_mode = None
     # get_params creates each command's help option (click caches it on the command), with
     # the help option names its context inherits, exactly as a run would
     for param in command.get_params(ctx):
@@ -97,13 +106,15 @@ def _convert(command: click.Command, ctx: click.Context) -> None:
             param.__class__ = ConventionalOption
         elif type(param) is TyperArgument:
             param.__class__ = ConventionalArgument
-    if not isinstance(command, TyperGroup):
-        return
+    if not isinstance(command, TyperGroup) or getattr(command, "converts_on_load", False):
+        return  # a group that loads its commands lazily converts each one as it loads
     for name in command.list_commands(ctx):
         child = command.get_command(ctx, name)
         if child is not None:
-            _convert(
-                child, click.Context(child, info_name=name, parent=ctx, **child.context_settings)
+            convert_tree(
+                child,
+                click.Context(child, info_name=name, parent=ctx, **child.context_settings),
+                rich,
             )
 
 
@@ -117,4 +128,5 @@ __all__ = [
     "confirm",
     "conventional_help",
     "prompt",
+    "short_help",
 ]

@@ -5,15 +5,13 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Annotated
 
 import typer
 
 from vwaza_cli.cli import clicks
+from vwaza_cli.cli.mode import json_mode
 from vwaza_cli.enums import JobStatus, ReleaseStatus, Role
-
-json_mode: ContextVar[bool] = ContextVar("json_mode", default=False)
 
 
 def _remember_json(value: bool) -> bool:
@@ -141,3 +139,26 @@ def _raise_if_interrupted(exc: BaseException) -> None:
     # remains the exception that Abort was raised while handling
     if isinstance(exc.__context__, KeyboardInterrupt):
         raise Interrupted() from None
+
+
+PAGE_SIZE = 100  # rows a listing shows unless --limit says otherwise
+MAX_OFFSET = 1_000_000_000  # far past any catalog; keeps the offset a number every engine holds
+
+Limit = Annotated[int, typer.Option("--limit", min=1, max=1000, help="Rows to show.")]
+Offset = Annotated[
+    int | None,
+    typer.Option("--offset", min=0, max=MAX_OFFSET, help="Rows to skip first (default 0)."),
+]
+Page = Annotated[
+    int | None,
+    typer.Option("--page", min=1, max=1_000_000, help="Page number, from 1 (or --offset)."),
+]
+
+
+def rows_to_skip(limit: int, offset: int | None, page: int | None) -> int:
+    """The offset a listing starts at: --offset, or --page in pages of --limit (not both)."""
+    if offset is not None and page is not None:
+        raise clicks.UsageError("give --offset or --page, not both")
+    if page is not None:
+        return (page - 1) * limit
+    return offset or 0

@@ -189,6 +189,15 @@ def users_table(users: list[dict[str, Any]]) -> None:
     table(["id", "email", "role", "artist name"], rows, title=f"{len(users)} user(s)")
 
 
+def more_rows_hint(rows: list[Any], limit: int, offset: int) -> None:
+    """A full page may have a next one: say how to get it (people only, on stderr)."""
+    if len(rows) == limit:
+        say(
+            f"a full page (rows {offset + 1} to {offset + limit}): "
+            f"--offset {offset + limit} for the next"
+        )
+
+
 def releases_table(releases: list[dict[str, Any]]) -> None:
     rows = [
         [

@@ -11,7 +11,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.options import Interrupted, Json, ReleaseStatusOption, Yes, confirm, json_mode
+from vwaza_cli.cli.options import (
+    PAGE_SIZE,
+    Interrupted,
+    Json,
+    Limit,
+    Offset,
+    Page,
+    ReleaseStatusOption,
+    Yes,
+    confirm,
+    json_mode,
+    rows_to_skip,
+)
 from vwaza_cli.client import connect
 
 if TYPE_CHECKING:
@@ -44,18 +56,21 @@ def create(
 def list_(
     status: ReleaseStatusOption = None,
     all_: Annotated[bool, typer.Option("--all", help="Everyone's releases (admins).")] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Page size.")] = 50,
-    page: Annotated[int, typer.Option("--page", min=1, help="Page number, from 1.")] = 1,
+    limit: Limit = PAGE_SIZE,
+    offset: Offset = None,
+    page: Page = None,
     json: Json = False,
 ) -> None:
-    """List your releases, newest first.
+    """List your releases, newest first, 100 at a time (--limit, --offset).
 
-    Example: vwaza release list --status DRAFT
+    Example: vwaza release list --status DRAFT --offset 100
     """
+    skip = rows_to_skip(limit, offset, page)
     backend = connect()
-    rows = backend.list_releases(status, all_, limit, (page - 1) * limit)
+    rows = backend.list_releases(status, all_, limit, skip)
     output.emit(rows, output.releases_table)
-    if not rows and not all_ and backend.may_list_all():
+    output.more_rows_hint(rows, limit, skip)
+    if not rows and not skip and not all_ and backend.may_list_all():
         output.say("hint: no releases of your own; `vwaza release list --all` lists everyone's")
 
 

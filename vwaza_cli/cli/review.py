@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from vwaza_cli.cli import output
-from vwaza_cli.cli.options import Json
+from vwaza_cli.cli.options import PAGE_SIZE, Json, Limit, Offset, Page, rows_to_skip
 from vwaza_cli.client import connect
 
 app = typer.Typer(help="Review submitted releases (admins).", no_args_is_help=True)
@@ -16,12 +16,17 @@ ReleaseId = Annotated[str, typer.Argument(help="Release ID (or a unique prefix o
 
 
 @app.command("list")
-def list_(json: Json = False) -> None:
-    """Releases waiting for review, oldest first.
+def list_(
+    limit: Limit = PAGE_SIZE, offset: Offset = None, page: Page = None, json: Json = False
+) -> None:
+    """Releases waiting for review, oldest first, 100 at a time (--limit, --offset).
 
     Example: vwaza review list
     """
-    output.emit(connect().pending_review(), output.releases_table)
+    skip = rows_to_skip(limit, offset, page)
+    rows = connect().pending_review(limit, skip)
+    output.emit(rows, output.releases_table)
+    output.more_rows_hint(rows, limit, skip)
 
 
 @app.command()

@@ -6,24 +6,41 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vwaza_cli.client.base import Json, JsonList
 from vwaza_cli.file_progress import Progress
-from vwaza_cli.services import (
-    accounts,
-    catalog,
-    daemon_status,
-    jobs,
-    password_reset,
-    releases,
-    review,
-    tracks,
-    upload_watch,
-)
 from vwaza_cli.services.context import Context
-from vwaza_cli.services.session_file import resolve_token
+from vwaza_cli.services.session_file import require_token, resolve_token
 from vwaza_cli.settings import Settings
 from vwaza_cli.watching import UploadProgress
+
+if TYPE_CHECKING:
+    from vwaza_cli.services import (
+        accounts,
+        catalog,
+        daemon_status,
+        jobs,
+        listings,
+        password_reset,
+        releases,
+        review,
+        tracks,
+        upload_watch,
+    )
+else:  # loaded at the first call: a refusal before any (not logged in) imports no store
+    from vwaza_cli.lazy import lazy_module
+
+    accounts = lazy_module("vwaza_cli.services.accounts")
+    catalog = lazy_module("vwaza_cli.services.catalog")
+    daemon_status = lazy_module("vwaza_cli.services.daemon_status")
+    jobs = lazy_module("vwaza_cli.services.jobs")
+    listings = lazy_module("vwaza_cli.services.listings")
+    password_reset = lazy_module("vwaza_cli.services.password_reset")
+    releases = lazy_module("vwaza_cli.services.releases")
+    review = lazy_module("vwaza_cli.services.review")
+    tracks = lazy_module("vwaza_cli.services.tracks")
+    upload_watch = lazy_module("vwaza_cli.services.upload_watch")
 
 
 class LocalBackend:
@@ -34,6 +51,14 @@ class LocalBackend:
     def ctx(self) -> Context:
         """Built at the first action: a saved session is read only by commands that act."""
         return Context(settings=self.settings, token=resolve_token(self.settings))
+
+    @property
+    def acting(self) -> Context:
+        """The context of an action that needs a session: without one, the refusal comes
+        here, before the store is touched or the service's module loads (so each method
+        takes it before naming the service function)."""
+        require_token(self.settings, self.ctx.token)
+        return self.ctx
 
     def close(self) -> None:
         """Nothing to close: the store's pool lives as long as the process."""
@@ -52,10 +77,12 @@ class LocalBackend:
         return accounts.logout(self.ctx)
 
     def whoami(self) -> Json:
-        return accounts.whoami(self.ctx)
+        ctx = self.acting
+        return accounts.whoami(ctx)
 
     def change_password(self, old_password: str, new_password: str) -> Json:
-        return accounts.change_password(self.ctx, old_password, new_password)
+        ctx = self.acting
+        return accounts.change_password(ctx, old_password, new_password)
 
     def request_reset(self, email: str) -> Json:
         return password_reset.request_reset(self.ctx, email)
@@ -64,40 +91,51 @@ class LocalBackend:
         return password_reset.reset_password(self.ctx, token, password)
 
     def require_admin(self) -> None:
-        accounts.require_admin(self.ctx)
+        ctx = self.acting
+        accounts.require_admin(ctx)
 
     def create_user(self, email: str, role: str, artist_name: str | None, password: str) -> Json:
-        return accounts.create_user(self.ctx, email, role, artist_name, password)
+        ctx = self.acting
+        return accounts.create_user(ctx, email, role, artist_name, password)
 
     def list_users(self) -> JsonList:
-        return accounts.list_users(self.ctx)
+        ctx = self.acting
+        return accounts.list_users(ctx)
 
     def delete_user(self, email: str) -> Json:
-        return accounts.delete_user(self.ctx, email)
+        ctx = self.acting
+        return accounts.delete_user(ctx, email)
 
     # --- releases
     def create_release(self, title: str, genre: str, cover: Path | None) -> Json:
-        return releases.create_release(self.ctx, title, genre, cover)
+        ctx = self.acting
+        return releases.create_release(ctx, title, genre, cover)
 
     def list_releases(
         self, status: str | None, everyone: bool, limit: int, offset: int
     ) -> JsonList:
-        return releases.list_releases(self.ctx, status, everyone, limit, offset)
+        ctx = self.acting
+        return listings.list_releases(ctx, status, everyone, limit, offset)
 
     def may_list_all(self) -> bool:
-        return releases.may_list_all(self.ctx)
+        ctx = self.acting
+        return listings.may_list_all(ctx)
 
     def show_release(self, release_id: str) -> Json:
-        return releases.show_release(self.ctx, release_id)
+        ctx = self.acting
+        return releases.show_release(ctx, release_id)
 
     def edit_release(self, release_id: str, title: str | None, genre: str | None) -> Json:
-        return releases.edit_release(self.ctx, release_id, title, genre)
+        ctx = self.acting
+        return releases.edit_release(ctx, release_id, title, genre)
 
     def set_cover(self, release_id: str, path: Path) -> Json:
-        return self._warned(releases.set_cover(self.ctx, release_id, path))
+        ctx = self.acting
+        return self._warned(releases.set_cover(ctx, release_id, path))
 
     def submit(self, release_id: str) -> Json:
-        return self._warned(releases.submit(self.ctx, release_id))
+        ctx = self.acting
+        return self._warned(releases.submit(ctx, release_id))
 
     def wait_for_release(
         self,
@@ -105,10 +143,12 @@ class LocalBackend:
         timeout: float,
         on_progress: Callable[[UploadProgress], None] | None,
     ) -> Json:
-        return upload_watch.wait_for_release(self.ctx, release_id, timeout, on_progress)
+        ctx = self.acting
+        return upload_watch.wait_for_release(ctx, release_id, timeout, on_progress)
 
     def delete_release(self, release_id: str) -> Json:
-        return releases.delete_release(self.ctx, release_id)
+        ctx = self.acting
+        return releases.delete_release(ctx, release_id)
 
     # --- tracks
     def add_track(
@@ -120,14 +160,17 @@ class LocalBackend:
         isrc: str | None,
         progress: Progress | None = None,
     ) -> Json:
-        added = tracks.add_track(self.ctx, release_id, path, title, order, isrc, progress)
+        ctx = self.acting
+        added = tracks.add_track(ctx, release_id, path, title, order, isrc, progress)
         return self._warned(added)
 
     def list_tracks(self, release_id: str) -> JsonList:
-        return tracks.list_tracks(self.ctx, release_id)
+        ctx = self.acting
+        return tracks.list_tracks(ctx, release_id)
 
     def show_track(self, track_id: str) -> Json:
-        return tracks.show_track(self.ctx, track_id)
+        ctx = self.acting
+        return tracks.show_track(ctx, track_id)
 
     def edit_track(
         self,
@@ -136,43 +179,55 @@ class LocalBackend:
         isrc: str | None,
         preview_start: float | None = None,
     ) -> Json:
-        return tracks.edit_track(self.ctx, track_id, title, isrc, preview_start)
+        ctx = self.acting
+        return tracks.edit_track(ctx, track_id, title, isrc, preview_start)
 
     def move_track(self, track_id: str, to: int) -> JsonList:
-        return tracks.move_track(self.ctx, track_id, to)
+        ctx = self.acting
+        return tracks.move_track(ctx, track_id, to)
 
     def remove_track(self, track_id: str) -> Json:
-        return tracks.remove_track(self.ctx, track_id)
+        ctx = self.acting
+        return tracks.remove_track(ctx, track_id)
 
     # --- review
-    def pending_review(self) -> JsonList:
-        return review.pending(self.ctx)
+    def pending_review(self, limit: int, offset: int) -> JsonList:
+        ctx = self.acting
+        return listings.pending(ctx, limit, offset)
 
     def review_show(self, release_id: str) -> Json:
-        return review.show(self.ctx, release_id)
+        ctx = self.acting
+        return review.show(ctx, release_id)
 
     def approve(self, release_id: str) -> Json:
-        return review.approve(self.ctx, release_id)
+        ctx = self.acting
+        return review.approve(ctx, release_id)
 
     def reject(self, release_id: str, reason: str) -> Json:
-        return review.reject(self.ctx, release_id, reason)
+        ctx = self.acting
+        return review.reject(ctx, release_id, reason)
 
     # --- jobs, daemon, catalog
     def list_jobs(self, status: str | None) -> JsonList:
-        return jobs.list_jobs(self.ctx, status)
+        ctx = self.acting
+        return jobs.list_jobs(ctx, status)
 
     def retry_jobs(self, job_id: str | None) -> Json:
-        return jobs.retry(self.ctx, job_id)
+        ctx = self.acting
+        return jobs.retry(ctx, job_id)
 
     def daemon_status(self) -> Json:
-        return daemon_status.status(self.ctx)
+        ctx = self.acting
+        return daemon_status.status(ctx)
 
     def export_catalog(self) -> Json:
-        return catalog.export_catalog(self.ctx)
+        ctx = self.acting
+        return catalog.export_catalog(ctx)
 
     def import_catalog(
         self, path: Path, dry_run: bool, submit_all: bool, progress: catalog.ImportProgress | None
     ) -> Json:
+        ctx = self.acting
         return catalog.import_catalog(
-            self.ctx, path, dry_run=dry_run, submit_all=submit_all, progress=progress
+            ctx, path, dry_run=dry_run, submit_all=submit_all, progress=progress
         )

@@ -189,7 +189,7 @@ class RemoteBackend:
     def list_releases(
         self, status: str | None, everyone: bool, limit: int, offset: int
     ) -> JsonList:
-        params: dict[str, Any] = {"all": everyone, "limit": limit, "page": offset // limit + 1}
+        params: dict[str, Any] = {"all": everyone, "limit": limit, "offset": offset}
         if status is not None:
             params["status"] = status
         return self._call("GET", "/releases", params=params)
@@ -265,8 +265,8 @@ class RemoteBackend:
 
     # --- review
 
-    def pending_review(self) -> JsonList:
-        return self._call("GET", "/review")
+    def pending_review(self, limit: int, offset: int) -> JsonList:
+        return self._call("GET", "/review", params={"limit": limit, "offset": offset})
 
     def review_show(self, release_id: str) -> Json:
         return self._call("GET", f"/review/{_segment(release_id)}")

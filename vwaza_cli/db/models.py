@@ -113,6 +113,11 @@ class Release(SQLModel, table=True):
     __tablename__ = "releases"
     __table_args__ = (
         sa.UniqueConstraint("artist_id", "external_id", name="uq_releases_artist_external_id"),
+        # the listings' filter and order (db/releases.list_releases, db/reads), one each
+        sa.Index("ix_releases_artist_listing", "artist_id", "created_at", "id"),
+        sa.Index("ix_releases_listing", "created_at", "id"),
+        sa.Index("ix_releases_status_listing", "status", "created_at", "id"),
+        sa.Index("ix_releases_review", "status", "updated_at", "id"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -44,8 +45,13 @@ def list_releases(
     statement = _visible_releases(owner_id)
     if status:
         statement = statement.where(col(Release.status) == ReleaseStatus(status))
-    order = col(Release.updated_at) if oldest_first else col(Release.created_at).desc()
-    statement = statement.order_by(order, col(Release.id)).limit(limit).offset(offset)
+    # in the order of the listing indexes (migration 0008): a page is read, never sorted
+    order: tuple[sa.ColumnElement[Any], ...]
+    if oldest_first:
+        order = (col(Release.updated_at).asc(), col(Release.id).asc())
+    else:
+        order = (col(Release.created_at).desc(), col(Release.id).desc())
+    statement = statement.order_by(*order).limit(limit).offset(offset)
     return session.scalars(statement).all()
 
 

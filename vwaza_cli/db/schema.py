@@ -13,15 +13,13 @@ from vwaza_cli.db.engine import (
     sqlite_file_missing,
     transaction,
 )
+from vwaza_cli.db.revision import HEAD_REVISION as HEAD_REVISION
 from vwaza_cli.errors import StoreNotMigrated
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-# The newest migration. A test checks it equals alembic's head, so the CLI can verify the
-# store's version without loading alembic on every command.
-HEAD_REVISION = "0007_processing"
 
 
 def _alembic_config() -> Config:

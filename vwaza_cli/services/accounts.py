@@ -17,7 +17,6 @@ from vwaza_cli.emails import email_key
 from vwaza_cli.errors import (
     Conflict,
     InvalidInput,
-    NotLoggedIn,
     PermissionDenied,
     RoleForbidden,
     UserNotFound,
@@ -149,11 +148,9 @@ def _open_session(
 
 
 def current_actor(ctx: Context) -> Actor:
-    if not ctx.token:
-        session_file.refuse_unsafe(ctx.settings)  # a saved session not used: say why
-        raise NotLoggedIn()
+    token = session_file.require_token(ctx.settings, ctx.token)
     with ctx.tx() as session:
-        login_row = users.find_live_session(session, hash_token(ctx.token), clock.now())
+        login_row = users.find_live_session(session, hash_token(token), clock.now())
         return _actor(_live_user(session, login_row.user_id if login_row else None))
 
 

@@ -7,8 +7,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from vwaza_cli.db.engine import transaction
-from vwaza_cli.db.schema import ensure_migrated
 from vwaza_cli.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -27,7 +25,11 @@ class Context:
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
-        """A transaction on a store whose schema is current."""
+        """A transaction on a store whose schema is current (the store's code is loaded here,
+        at the first transaction: a command refused before one never imports SQLAlchemy)."""
+        from vwaza_cli.db.engine import transaction
+        from vwaza_cli.db.schema import ensure_migrated
+
         if not self._schema_checked:
             ensure_migrated(self.settings.database_url)
             self._schema_checked = True

@@ -91,7 +91,7 @@ def _delete_quietly(ctx: Context, release_id: str) -> None:
 
 
 def list_releases(
-    ctx: Context, status: str | None, everyone: bool, limit: int = 50, offset: int = 0
+    ctx: Context, status: str | None, everyone: bool, limit: int = 100, offset: int = 0
 ) -> list[dict[str, Any]]:
     actor = current_actor(ctx)
     wanted = parse_status(status)

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from vwaza_cli.errors import Unavailable, UnsafeSessionFile
+from vwaza_cli.errors import NotLoggedIn, Unavailable, UnsafeSessionFile
 from vwaza_cli.settings import Settings, ensure_private_dir
 
 MAX_BYTES = 64 * 1024  # a token and an email: anything bigger is not ours
@@ -90,6 +90,15 @@ def refuse_unsafe(settings: Settings) -> None:
     problem = read_saved(settings).problem
     if problem is not None:
         raise UnsafeSessionFile(problem)
+
+
+def require_token(settings: Settings, token: str | None) -> str:
+    """The session token a command acts with; without one, the refusal (not logged in, or
+    why the saved session may not be used), before anything touches the store."""
+    if not token:
+        refuse_unsafe(settings)
+        raise NotLoggedIn()
+    return token
 
 
 def token_to_replace(settings: Settings) -> str | None:

@@ -5,13 +5,16 @@ Table models are never dumped directly (a password hash must never be printed).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vwaza_cli.clock import iso
-from vwaza_cli.db.job_targets import TargetTitles
-from vwaza_cli.db.models import Release, Track, TrackProcessing, UploadJob, User
 from vwaza_cli.enums import JobStatus, JobType
 from vwaza_cli.services.measurements import warnings_for
+
+if TYPE_CHECKING:  # views need the rows' fields, not the ORM: `release list` loads none of it
+    from vwaza_cli.db.job_targets import TargetTitles
+    from vwaza_cli.db.models import Release, Track, TrackProcessing, UploadJob, User
+    from vwaza_cli.db.reads import ReleaseRow, UserRow
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -24,7 +27,9 @@ def user_view(user: User) -> dict[str, Any]:
     }
 
 
-def release_view(release: Release, artist: User | None = None) -> dict[str, Any]:
+def release_view(
+    release: Release | ReleaseRow, artist: User | UserRow | None = None
+) -> dict[str, Any]:
     view = {
         "id": release.id,
         "artist_id": release.artist_id,

@@ -3,7 +3,9 @@ function its command calls and answers with the dict that service returns."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
 
 from vwaza_cli.server.schemas import ErrorBody
 
@@ -24,3 +26,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 Json = dict[str, Any]
 JsonList = list[dict[str, Any]]
+
+PAGE_SIZE = 100
+MAX_OFFSET = 1_000_000_000  # far past any catalog; keeps the offset a number every engine holds
+
+
+class Paging:
+    """`limit` rows from `offset` (or from page `page` of `limit` rows, as older clients ask)."""
+
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
+        offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET)] = None,
+        page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    ) -> None:
+        self.limit = limit
+        self.offset = offset if offset is not None else ((page or 1) - 1) * limit
+
+
+Page = Annotated[Paging, Depends()]

@@ -9,13 +9,12 @@ from fastapi.concurrency import run_in_threadpool
 
 from vwaza_cli.server import uploads
 from vwaza_cli.server.deps import Caller
-from vwaza_cli.server.routes import ERRORS, Json, JsonList, upload_sessions
+from vwaza_cli.server.routes import ERRORS, Json, JsonList, Page, upload_sessions
 from vwaza_cli.server.schemas import CoverFromUpload, ReleaseCreate, ReleaseEdit
 from vwaza_cli.services import releases, upload_watch
 from vwaza_cli.services.upload_watch import with_daemon_warning
 
 router = APIRouter(prefix="/releases", tags=["releases"], responses=ERRORS)
-MAX_PAGE = 1_000_000  # far past any catalog; keeps the offset a number every engine holds
 
 
 @router.post("", status_code=201)
@@ -26,13 +25,12 @@ def create(body: ReleaseCreate, ctx: Caller) -> Json:
 @router.get("")
 def list_(
     ctx: Caller,
+    paging: Page,
     status: str | None = None,
     all_: Annotated[bool, Query(alias="all")] = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> JsonList:
-    """Your releases, newest first; `all=true` everyone's (admins)."""
-    return releases.list_releases(ctx, status, all_, limit, (page - 1) * limit)
+    """Your releases, newest first; `all=true` everyone's (admins); `limit` from `offset`."""
+    return releases.list_releases(ctx, status, all_, paging.limit, paging.offset)
 
 
 @router.get("/{release_id}")

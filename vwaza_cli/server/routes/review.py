@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from vwaza_cli.server.deps import Caller
-from vwaza_cli.server.routes import ERRORS, Json, JsonList
+from vwaza_cli.server.routes import ERRORS, Json, JsonList, Page
 from vwaza_cli.server.schemas import Reject
 from vwaza_cli.services import review
 
@@ -13,9 +13,9 @@ router = APIRouter(prefix="/review", tags=["review"], responses=ERRORS)
 
 
 @router.get("")
-def list_(ctx: Caller) -> JsonList:
-    """Releases in PENDING_REVIEW, oldest first."""
-    return review.pending(ctx)
+def list_(ctx: Caller, paging: Page) -> JsonList:
+    """Releases in PENDING_REVIEW, oldest first; `limit` from `offset`."""
+    return review.pending(ctx, paging.limit, paging.offset)
 
 
 @router.get("/{release_id}")
