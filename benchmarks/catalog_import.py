@@ -57,9 +57,17 @@ from unittest import mock
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `vwaza_cli` and `tests.support` when run from anywhere
 
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from aims import Aim, add_aims_json, print_aims, write_aims  # noqa: E402
+
 from vwaza_cli.services.context import Context  # noqa: E402
 
 AIM_DB_RATIO, AIM_FLOOR_RATIO = 2.0, 1.5
+# issue 15's: the database part against a plain executemany a transaction per release (what
+# the import does), the whole against the copy + hash + fsync + decode floor
+AIM_PER_RELEASE, MOONSHOT_PER_RELEASE = 2.0, 1.3
+AIM_DECODE_FLOOR, MOONSHOT_DECODE_FLOOR = 1.3, 1.1
 AIM_PEAK_RSS_MB = 200  # an import of a ~50 MB catalog, in its own process
 MEMORY_CATALOG_MB = 50
 MEMORY_POOL = (100, 20)  # distinct WAVs and covers the big catalog names over and over
@@ -528,6 +536,35 @@ class Result:
     def ratio_b(self) -> float:
         return self.whole / self.floor
 
+    @property
+    def per_release_ratio(self) -> float:
+        return self.db_part / self.plain["executemany, a transaction per release"]
+
+    @property
+    def decode_floor_ratio(self) -> float:
+        return self.whole / self.floor_decoding
+
+
+def aims_of(results: list[Result]) -> list[Aim]:
+    found = []
+    for r in results:
+        for name, ratio, limits in (
+            ("database part / executemany per release", r.per_release_ratio,
+             (AIM_PER_RELEASE, MOONSHOT_PER_RELEASE)),
+            ("whole import / copy+hash+fsync+decode", r.decode_floor_ratio,
+             (AIM_DECODE_FLOOR, MOONSHOT_DECODE_FLOOR)),
+        ):  # fmt: skip
+            for limit, kind in zip(limits, ("", ", moonshot"), strict=True):
+                found.append(
+                    Aim(
+                        f"catalog import, {name} ({r.engine}){kind}",
+                        f"{ratio:.2f}x",
+                        f"<= {limit}x",
+                        ratio <= limit,
+                    )
+                )
+    return found
+
 
 def _context(home: Path, database_url: str | None, token: str | None = None) -> TimedContext:
     from vwaza_cli.settings import load_settings
@@ -890,6 +927,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--memory-only", action="store_true", help="only the big catalog's peak RSS"
     )
+    add_aims_json(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.releases, args.tracks = 100, 10
@@ -916,6 +954,10 @@ def main(argv: list[str] | None = None) -> None:
             print_details(result)
     if memory is not None:
         print_memory(memory)
+    if results:
+        aims = aims_of(results)
+        print_aims(aims)
+        write_aims(args.aims_json, aims)
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(f"\n{os.cpu_count()} CPUs, load {load}; the run took {time.perf_counter() - began:.0f} s")
 

@@ -68,6 +68,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `vwaza_cli` when run from anywhere
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from aims import Aim, add_aims_json, print_aims, verdict, write_aims  # noqa: E402
 
 FFMPEG = "/usr/bin/ffmpeg"
 AIM_RATIO = 1.2  # product / ffmpeg in separate commands
@@ -654,18 +657,6 @@ def measure_master(master: Master, work: Path, cover: Path, runs: int) -> Result
 # --- reports ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Aim:
-    name: str
-    measured: str
-    goal: str
-    met: bool | None
-
-
-def verdict(met: bool | None) -> str:
-    return {True: "PASS", False: "MISS", None: "----"}[met]
-
-
 def memory_line(result: Result) -> str:
     largest = result.largest()
     by_role: dict[str, int] = defaultdict(int)
@@ -1117,6 +1108,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs)")
     parser.add_argument("--only", help="master keys to measure, e.g. ab (default: all)")
     parser.add_argument("--breakdown-worker", nargs=2, help=argparse.SUPPRESS)
+    add_aims_json(parser)
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be 1 or more")
@@ -1169,12 +1161,8 @@ def main(argv: list[str] | None = None) -> None:
             path.unlink()
         report_imports()
         aims += memory_aims(results, args.quick)
-        print("\naims")
-        width = max(len(a.name) for a in aims) if aims else 0
-        for aim in aims:
-            print(
-                f"  {aim.name:{width}s}  {aim.measured:>9s}  aim {aim.goal:10s} {verdict(aim.met)}"
-            )
+        print_aims(aims, "aims")
+        write_aims(args.aims_json, aims)
     finally:
         if args.keep:
             print(f"\nkept {work}")
