@@ -53,6 +53,36 @@ class JobStatus(enum.StrEnum):
     FAILED = "FAILED"
 
 
+class Explicit(enum.StrEnum):
+    """A track's explicit-content flag (spec/distribution.md); null until answered."""
+
+    EXPLICIT = "explicit"
+    CLEAN = "clean"
+    NOT_EXPLICIT = "not_explicit"
+
+
+class ContributorRole(enum.StrEnum):
+    COMPOSER = "composer"
+    LYRICIST = "lyricist"
+    PRODUCER = "producer"
+
+
+class ReleaseType(enum.StrEnum):
+    """Derived from the tracks by the stores' rule (spec/distribution.md), never stored."""
+
+    SINGLE = "SINGLE"
+    EP = "EP"
+    ALBUM = "ALBUM"
+
+
+class Severity(enum.StrEnum):
+    """How much a `release check` finding matters: an error refuses the submit."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
 E = TypeVar("E", bound=enum.StrEnum)
 
 
