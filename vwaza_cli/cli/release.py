@@ -24,6 +24,16 @@ from vwaza_cli.cli.options import (
     json_mode,
     rows_to_skip,
 )
+from vwaza_cli.cli.store_options import (
+    CLine,
+    Label,
+    Language,
+    OriginalDate,
+    PLine,
+    ReleaseDate,
+    Upc,
+    release_change,
+)
 from vwaza_cli.client import connect
 
 if TYPE_CHECKING:
@@ -41,13 +51,26 @@ def create(
     title: Annotated[str, typer.Argument(help="The release's title.")],
     genre: Annotated[str, typer.Option("--genre", help="Musical genre, e.g. 'Hip Hop'.")],
     cover: Annotated[Path | None, typer.Option("--cover", help="Cover art to stage now.")] = None,
+    upc: Upc = None,
+    release_date: ReleaseDate = None,
+    original_release_date: OriginalDate = None,
+    label: Label = None,
+    p_line: PLine = None,
+    c_line: CLine = None,
+    language: Language = None,
     json: Json = False,
 ) -> None:
     """Create a release (status DRAFT).
 
+    Give the store metadata known so far; `release edit` adds the rest.
+
     Example: vwaza release create "Night Drive" --genre Electronic --cover art.jpg
+    --release-date 2026-03-01 --p-line "2026 Night Owl Records"
     """
-    release = connect().create_release(title, genre, cover)
+    change = release_change(
+        upc, release_date, original_release_date, label, p_line, c_line, language
+    )
+    release = connect().create_release(title, genre, cover, change)
     output.emit(release, output.show_release)
     output.say(f"next: `vwaza track add {release['id'][:8]} FILE`")
 
@@ -88,13 +111,23 @@ def edit(
     release_id: ReleaseId,
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     genre: Annotated[str | None, typer.Option("--genre", help="New genre.")] = None,
+    upc: Upc = None,
+    release_date: ReleaseDate = None,
+    original_release_date: OriginalDate = None,
+    label: Label = None,
+    p_line: PLine = None,
+    c_line: CLine = None,
+    language: Language = None,
     json: Json = False,
 ) -> None:
-    """Change a release's title or genre (DRAFT or REJECTED releases).
+    """Change a release's title, genre or store metadata (DRAFT or REJECTED releases).
 
-    Example: vwaza release edit 1f2e3d4c --title "Night Drive (Deluxe)"
+    Example: vwaza release edit 1f2e3d4c --title "Night Drive (Deluxe)" --upc 036000291452
     """
-    output.emit(connect().edit_release(release_id, title, genre), output.show_release)
+    change = release_change(
+        upc, release_date, original_release_date, label, p_line, c_line, language
+    )
+    output.emit(connect().edit_release(release_id, title, genre, change), output.show_release)
 
 
 @app.command()

@@ -9,6 +9,17 @@ import typer
 
 from vwaza_cli.cli import output, progress
 from vwaza_cli.cli.options import Json
+from vwaza_cli.cli.store_options import (
+    Clean,
+    Composer,
+    Explicit,
+    Featuring,
+    Lyricist,
+    NotExplicit,
+    Producer,
+    explicit_value,
+    track_change,
+)
 from vwaza_cli.client import connect
 
 app = typer.Typer(help="Add, list, edit, reorder and remove tracks.", no_args_is_help=True)
@@ -27,14 +38,24 @@ def add(
         typer.Option("--order", help="Track number, 1..n+1 (a taken one: exit 5); default: next."),
     ] = None,
     isrc: Annotated[str | None, typer.Option("--isrc", help="e.g. USRC17607839.")] = None,
+    explicit: Explicit = False,
+    clean: Clean = False,
+    not_explicit: NotExplicit = False,
+    featuring: Featuring = None,
+    composer: Composer = None,
+    lyricist: Lyricist = None,
+    producer: Producer = None,
     json: Json = False,
 ) -> None:
     """Add a track; its duration is read from the file, and it uploads in the background.
 
     Example: vwaza track add 1f2e3d4c audio/01-intro.flac --title Intro --isrc USRC17607839
+    --not-explicit --composer "Ada Obi"
     """
+    flag = explicit_value(explicit, clean, not_explicit)
+    change = track_change(flag, featuring, composer, lyricist, producer)
     with progress.taking_in(path) as told:
-        track = connect().add_track(release_id, path, title, order, isrc, told)
+        track = connect().add_track(release_id, path, title, order, isrc, told, change)
     output.emit(track, output.show_track)
 
 
@@ -71,13 +92,23 @@ def edit(
             help="Where the 30-second preview starts; the daemon makes it again.",
         ),
     ] = None,
+    explicit: Explicit = False,
+    clean: Clean = False,
+    not_explicit: NotExplicit = False,
+    featuring: Featuring = None,
+    composer: Composer = None,
+    lyricist: Lyricist = None,
+    producer: Producer = None,
     json: Json = False,
 ) -> None:
-    """Change a track's title, ISRC or preview start.
+    """Change a track's title, ISRC, preview start or store metadata; a list option
+    replaces that list (give it empty to clear it: --featuring '').
 
-    Example: vwaza track edit 9a8b7c6d --isrc US-RC1-76-07839 --preview-start 62.5
+    Example: vwaza track edit 9a8b7c6d --isrc US-RC1-76-07839 --preview-start 62.5 --clean
     """
-    changed = connect().edit_track(track_id, title, isrc, preview_start)
+    flag = explicit_value(explicit, clean, not_explicit)
+    change = track_change(flag, featuring, composer, lyricist, producer)
+    changed = connect().edit_track(track_id, title, isrc, preview_start, change)
     output.emit(changed, output.show_track)
 
 

@@ -16,6 +16,9 @@ from vwaza_cli.settings import Settings
 from vwaza_cli.watching import UploadProgress
 
 if TYPE_CHECKING:
+    from vwaza_cli.services.metadata import ReleaseChange, TrackChange
+
+if TYPE_CHECKING:
     from vwaza_cli.services import (
         accounts,
         catalog,
@@ -107,9 +110,11 @@ class LocalBackend:
         return accounts.delete_user(ctx, email)
 
     # --- releases
-    def create_release(self, title: str, genre: str, cover: Path | None) -> Json:
+    def create_release(
+        self, title: str, genre: str, cover: Path | None, change: ReleaseChange
+    ) -> Json:
         ctx = self.acting
-        return releases.create_release(ctx, title, genre, cover)
+        return releases.create_release(ctx, title, genre, cover, change)
 
     def list_releases(
         self, status: str | None, everyone: bool, limit: int, offset: int
@@ -125,9 +130,11 @@ class LocalBackend:
         ctx = self.acting
         return releases.show_release(ctx, release_id)
 
-    def edit_release(self, release_id: str, title: str | None, genre: str | None) -> Json:
+    def edit_release(
+        self, release_id: str, title: str | None, genre: str | None, change: ReleaseChange
+    ) -> Json:
         ctx = self.acting
-        return releases.edit_release(ctx, release_id, title, genre)
+        return releases.edit_release(ctx, release_id, title, genre, change)
 
     def set_cover(self, release_id: str, path: Path) -> Json:
         ctx = self.acting
@@ -159,9 +166,10 @@ class LocalBackend:
         order: int | None,
         isrc: str | None,
         progress: Progress | None = None,
+        change: TrackChange | None = None,
     ) -> Json:
         ctx = self.acting
-        added = tracks.add_track(ctx, release_id, path, title, order, isrc, progress)
+        added = tracks.add_track(ctx, release_id, path, title, order, isrc, progress, change)
         return self._warned(added)
 
     def list_tracks(self, release_id: str) -> JsonList:
@@ -178,9 +186,10 @@ class LocalBackend:
         title: str | None,
         isrc: str | None,
         preview_start: float | None = None,
+        change: TrackChange | None = None,
     ) -> Json:
         ctx = self.acting
-        return tracks.edit_track(ctx, track_id, title, isrc, preview_start)
+        return tracks.edit_track(ctx, track_id, title, isrc, preview_start, change)
 
     def move_track(self, track_id: str, to: int) -> JsonList:
         ctx = self.acting

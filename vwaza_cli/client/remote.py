@@ -42,6 +42,7 @@ MAX_NAME_BYTES = 200  # a file name sent longer than this goes as "file" and its
 
 if TYPE_CHECKING:
     from vwaza_cli.services.catalog import ImportProgress
+    from vwaza_cli.services.metadata import ReleaseChange, TrackChange
 
 
 class ServerUnreachable(Unavailable):
@@ -167,11 +168,14 @@ class RemoteBackend:
 
     # --- releases
 
-    def create_release(self, title: str, genre: str, cover: Path | None) -> Json:
+    def create_release(
+        self, title: str, genre: str, cover: Path | None, change: ReleaseChange
+    ) -> Json:
         """With a cover, as on one machine: a refused cover leaves no release behind."""
         if cover is not None:
             open_source(cover).close()  # a cover that cannot be read: no release made
-        release: Json = self._call("POST", "/releases", json={"title": title, "genre": genre})
+        body = {"title": title, "genre": genre, **change.as_json()}
+        release: Json = self._call("POST", "/releases", json=body)
         if cover is None:
             return release
         try:
@@ -200,8 +204,10 @@ class RemoteBackend:
     def show_release(self, release_id: str) -> Json:
         return self._call("GET", f"/releases/{_segment(release_id)}")
 
-    def edit_release(self, release_id: str, title: str | None, genre: str | None) -> Json:
-        body = {"title": title, "genre": genre}
+    def edit_release(
+        self, release_id: str, title: str | None, genre: str | None, change: ReleaseChange
+    ) -> Json:
+        body = {"title": title, "genre": genre, **change.as_json()}
         return self._call("PATCH", f"/releases/{_segment(release_id)}", json=body)
 
     def set_cover(self, release_id: str, path: Path) -> Json:
@@ -234,10 +240,12 @@ class RemoteBackend:
         order: int | None,
         isrc: str | None,
         progress: Progress | None = None,
+        change: TrackChange | None = None,
     ) -> Json:
         """The server copies and checks the file: ``progress`` is told the bytes sent."""
         fields = {"title": title, "order": order, "isrc": isrc}
         params = {k: v for k, v in fields.items() if v is not None}
+        params.update(change.as_json() if change is not None else {})
         where = f"/releases/{_segment(release_id)}/tracks"
         return self._send_file("POST", where, path, params, progress)
 
@@ -253,8 +261,10 @@ class RemoteBackend:
         title: str | None,
         isrc: str | None,
         preview_start: float | None = None,
+        change: TrackChange | None = None,
     ) -> Json:
         body = {"title": title, "isrc": isrc, "preview_start": preview_start}
+        body.update(change.as_json() if change is not None else {})
         return self._call("PATCH", f"/tracks/{_segment(track_id)}", json=body)
 
     def move_track(self, track_id: str, to: int) -> JsonList:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import enum
 import functools
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from vwaza_cli.clock import now
-from vwaza_cli.enums import JobStatus, JobType, ProcessingStatus, ReleaseStatus, Role
+from vwaza_cli.enums import Explicit, JobStatus, JobType, ProcessingStatus, ReleaseStatus, Role
+from vwaza_cli.services.metadata import LINE_LENGTH, NAME_LENGTH
 
 # Lengths of the text people type; the services' text rule checks them before the store does.
 TITLE_LENGTH = 300
@@ -136,6 +137,18 @@ class Release(SQLModel, table=True):
     created_at: datetime = Field(default_factory=now, nullable=False)
     updated_at: datetime = Field(default_factory=now, nullable=False)
     submitted_at: datetime | None = Field(default=None)
+    # What the stores require (spec/distribution.md); all optional until `release check`.
+    upc: str | None = Field(default=None, sa_column=sa.Column(sa.String(13)))  # EAN-13 digits
+    release_date: date | None = Field(default=None)
+    original_release_date: date | None = Field(default=None)
+    label: str | None = Field(default=None, sa_column=sa.Column(sa.String(NAME_LENGTH)))
+    p_line: str | None = Field(default=None, sa_column=sa.Column(sa.String(LINE_LENGTH)))
+    c_line: str | None = Field(default=None, sa_column=sa.Column(sa.String(LINE_LENGTH)))
+    language: str | None = Field(default=None, sa_column=sa.Column(sa.String(3)))  # ISO 639-1
+    # what the cover is, as staged (unknown for covers staged before migration 0009)
+    cover_width: int | None = Field(default=None)
+    cover_height: int | None = Field(default=None)
+    cover_sha256: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
 
 
 class Track(SQLModel, table=True):
@@ -164,6 +177,17 @@ class Track(SQLModel, table=True):
     stream_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     preview_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     waveform_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # What the stores require (spec/distribution.md): null until the artist answers.
+    explicit: Explicit | None = Field(
+        default=None, sa_column=sa.Column(_enum(Explicit, "explicit"), nullable=True)
+    )
+    # Any: JSON lists of names, and of {"name", "role"} objects
+    featured_artists: list[Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    contributors: list[Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    # what the master is, as staged (unknown for masters staged before migration 0009)
+    sample_rate: int | None = Field(default=None)
+    lossy: bool | None = Field(default=None)
+    audio_sha256: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
 
 
 class UploadJob(SQLModel, table=True):

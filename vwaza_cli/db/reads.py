@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -27,7 +27,8 @@ from vwaza_cli.enums import ReleaseStatus, Role
 SQLITE_BUSY_TIMEOUT_S = 5.0
 RELEASE_COLUMNS = (
     "id, artist_id, title, genre, cover_art, status, external_id, rejection_reason, "
-    "created_at, updated_at, submitted_at"
+    "created_at, updated_at, submitted_at, upc, release_date, original_release_date, label, "
+    "p_line, c_line, language, cover_width, cover_height, cover_sha256"
 )
 
 
@@ -66,6 +67,16 @@ class ReleaseRow:
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None
+    upc: str | None
+    release_date: date | None
+    original_release_date: date | None
+    label: str | None
+    p_line: str | None
+    c_line: str | None
+    language: str | None
+    cover_width: int | None
+    cover_height: int | None
+    cover_sha256: str | None
 
 
 class Reader:
@@ -159,7 +170,16 @@ def _release(row: Sequence[Any]) -> ReleaseRow:
         _moment(row[8]),
         _moment(row[9]),
         _maybe_moment(row[10]),
+        row[11],
+        _maybe_day(row[12]),
+        _maybe_day(row[13]),
+        *row[14:21],
     )
+
+
+def _maybe_day(value: date | str | None) -> date | None:
+    """A date as the store keeps it (SQLite hands back text)."""
+    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
 
 
 @contextmanager

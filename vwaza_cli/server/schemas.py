@@ -61,17 +61,39 @@ class UserCreate(Body):
     password: Text
 
 
-class ReleaseCreate(Body):
+class StoreFields(Body):
+    """A release's store metadata (spec/distribution.md), as typed: the service checks it."""
+
+    upc: Text | None = None
+    release_date: Text | None = None
+    original_release_date: Text | None = None
+    label: Text | None = None
+    p_line: Text | None = None
+    c_line: Text | None = None
+    language: Text | None = None
+
+
+class ReleaseCreate(StoreFields):
     title: Text
     genre: Text
 
 
-class ReleaseEdit(Body):
+class ReleaseEdit(StoreFields):
     title: Text | None = None
     genre: Text | None = None
 
 
-class TrackEdit(Body):
+class TrackStoreFields(Body):
+    """A track's store metadata, as typed; a list given replaces that list."""
+
+    explicit: Text | None = None
+    featured_artists: list[Text] | None = None
+    composers: list[Text] | None = None
+    lyricists: list[Text] | None = None
+    producers: list[Text] | None = None
+
+
+class TrackEdit(TrackStoreFields):
     title: Text | None = None
     isrc: Text | None = None
     preview_start: float | None = None
@@ -128,7 +150,7 @@ class CatalogImport(CatalogPlan):
     dry_run: bool = False
 
 
-class TrackFromUpload(Body):
+class TrackFromUpload(TrackStoreFields):
     upload: Text
     title: Text | None = None
     order: int | None = None

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,10 +53,11 @@ from vwaza_cli.services.catalog_format import (
     resolve_source,
 )
 from vwaza_cli.services.context import Context
+from vwaza_cli.services.metadata import ReleaseChange, TrackChange, checked_release, checked_track
 from vwaza_cli.services.releases import missing_for_submit, mover, new_release
 from vwaza_cli.services.text import clean_text
 from vwaza_cli.services.tracks import TrackFields, normalise_isrc
-from vwaza_cli.services.views import release_view
+from vwaza_cli.services.views import day, release_view
 from vwaza_cli.storage.download import is_url
 
 CHECK_WORKERS = 4
@@ -288,6 +289,47 @@ def _check_tracks(plan: Plan, problems: Collector) -> None:
         and sorted(orders) != list(range(1, len(orders) + 1))
     ):
         problems.on_release(entry, "order", f"track orders must run 1..{len(orders)} without gaps")
+
+
+def _check_metadata(plan: Plan, problems: Collector) -> None:
+    """The store metadata by metadata.py's rules, each given field on its own (so that a
+    problem names its field), then the release's fields together (the dates' order)."""
+    entry = plan.entry
+    bad = _field_problems(entry.change, _check_release_change)
+    for name, message in bad:
+        problems.on_release(entry, name, message)
+    if not bad:
+        try:
+            _check_release_change(entry.change)
+        except InvalidInput as exc:  # the one rule between fields: the original date's
+            problems.on_release(entry, "original_release_date", exc.message)
+    for track in entry.tracks:
+        for name, message in _field_problems(track.change, _check_track_change):
+            problems.on_track(entry, track, track.given_as.get(name, name), message)
+
+
+def _check_release_change(change: ReleaseChange) -> None:
+    checked_release(change, {})  # a new release: no dates of its own yet
+
+
+def _check_track_change(change: TrackChange) -> None:
+    checked_track(change, [])  # a new track: no credits of its own yet
+
+
+def _field_problems(
+    change: ReleaseChange | TrackChange, check: Callable[[Any], None]
+) -> list[tuple[str, str]]:
+    """(field, message) for each given field of ``change`` that ``check`` refuses alone."""
+    found = []
+    for item in fields(change):
+        value = getattr(change, item.name)
+        if value is None:
+            continue
+        try:
+            check(type(change)(**{item.name: value}))
+        except InvalidInput as exc:
+            found.append((item.name, exc.message))
+    return found
 
 
 def _check_submit(plan: Plan, problems: Collector) -> None:
@@ -575,6 +617,7 @@ def _is_text(reference: str) -> bool:
 def _check_release(plan: Plan, problems: Collector) -> None:
     _check_text(plan, problems)
     _check_tracks(plan, problems)
+    _check_metadata(plan, problems)
     _check_submit(plan, problems)
 
 
@@ -745,12 +788,14 @@ def _rows(
     give theirs (``catalog_rows``); a release to submit makes the lifecycle's submit move."""
     entry, settings = plan.entry, ctx.settings
     release = new_release(
-        plan.artist_id or "", entry.title or "", entry.genre or "", entry.external_id
+        plan.artist_id or "", entry.title or "", entry.genre or "", entry.external_id, entry.change
     )
     jobs, tracks, work = [], [], []
     if entry.cover_art:
         job_id, accepted = accept("cover_art", entry.cover_art)
         release.cover_art = str(accepted.staged.path)
+        release.cover_width, release.cover_height = accepted.info.width, accepted.info.height
+        release.cover_sha256 = accepted.staged.sha256
         jobs.append(rows_of.cover_job_row(settings, job_id, release.id, accepted))
     for entry_track in entry.tracks:
         job_id, accepted = accept("file", entry_track.file or "")
@@ -766,7 +811,7 @@ def _rows(
 
 def _track_fields(plan: Plan, track: TrackEntry) -> TrackFields:
     # validation has made sure of a title; a track without an order takes its place
-    return TrackFields(track.title or "", track.where, plan.isrcs.get(id(track)))
+    return TrackFields(track.title or "", track.where, plan.isrcs.get(id(track)), track.change)
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -800,8 +845,31 @@ def _export_release(release: Release, email: str, tracks: list[Track]) -> dict[s
         "cover_art": release.cover_art,
         "submit": release.status in SUBMITTED,
         "status": str(release.status),
-        "tracks": [
-            {"order": t.order, "title": t.title, "file": t.audio_file, "isrc": t.isrc}
-            for t in sorted(tracks, key=lambda t: t.order)
-        ],
+        **_export_metadata(release),
+        "tracks": [_export_track(t) for t in sorted(tracks, key=lambda t: t.order)],
+    }
+
+
+def _export_metadata(release: Release) -> dict[str, Any]:
+    """The release's store metadata under its catalog keys: dates ISO, the UPC's 13 digits."""
+    return {
+        "upc": release.upc,
+        "release_date": day(release.release_date),
+        "original_release_date": day(release.original_release_date),
+        "label": release.label,
+        "p_line": release.p_line,
+        "c_line": release.c_line,
+        "language": release.language,
+    }
+
+
+def _export_track(track: Track) -> dict[str, Any]:
+    return {
+        "order": track.order,
+        "title": track.title,
+        "file": track.audio_file,
+        "isrc": track.isrc,
+        "explicit": None if track.explicit is None else str(track.explicit),
+        "featured_artists": list(track.featured_artists or []),
+        "contributors": [dict(c) for c in track.contributors or []],
     }

@@ -20,14 +20,42 @@ from typing import Any, BinaryIO, NoReturn
 from urllib.parse import unquote, urlparse
 
 from vwaza_cli.emails import email_key
+from vwaza_cli.enums import ContributorRole
 from vwaza_cli.errors import InvalidCatalog, InvalidInput
 from vwaza_cli.media import display_name
+from vwaza_cli.services.metadata import ReleaseChange, TrackChange, credited
 from vwaza_cli.services.text import clean_text
 from vwaza_cli.storage.download import is_url
 from vwaza_cli.textsafe import printable
 
-RELEASE_KEYS = {"external_id", "artist_email", "title", "genre", "cover_art", "submit", "tracks"}
-TRACK_KEYS = {"order", "title", "file", "isrc"}
+# the store metadata (spec/distribution.md): each key a field of ReleaseChange / TrackChange
+RELEASE_METADATA = (
+    "upc",
+    "release_date",
+    "original_release_date",
+    "label",
+    "p_line",
+    "c_line",
+    "language",
+)
+CREDIT_KEYS = {  # a role's names as one list: CSV's columns, and accepted in JSON too
+    "composers": ContributorRole.COMPOSER,
+    "lyricists": ContributorRole.LYRICIST,
+    "producers": ContributorRole.PRODUCER,
+}
+NAME_LISTS = ("featured_artists", *CREDIT_KEYS)
+LIST_SEPARATOR = ";"  # between the names of a CSV list cell
+RELEASE_KEYS = {
+    "external_id",
+    "artist_email",
+    "title",
+    "genre",
+    "cover_art",
+    "submit",
+    "tracks",
+    *RELEASE_METADATA,
+}
+TRACK_KEYS = {"order", "title", "file", "isrc", "explicit", "contributors", *NAME_LISTS}
 # key -> its longest: releases.external_id is VARCHAR(200); an email address is at most 320
 SCREENED_KEYS = {"external_id": 200, "artist_email": 320}
 SHOWN_LENGTH = 40  # characters of a bad value quoted in a problem
@@ -43,6 +71,9 @@ CSV_COLUMNS = (
     "track_title",
     "file",
     "isrc",
+    *RELEASE_METADATA,
+    "explicit",
+    *NAME_LISTS,
 )
 _TRUE = {"true", "1", "yes", "y"}
 _FALSE = {"false", "0", "no", "n", ""}
@@ -57,10 +88,21 @@ RELEASE_RANK = (
     "genre",
     "cover_art",
     "submit",
+    *RELEASE_METADATA,
     "tracks",
     "order",
 )
-TRACK_RANK = ("track", "order", "title", "file", "isrc")
+TRACK_RANK = (
+    "track",
+    "order",
+    "title",
+    "file",
+    "isrc",
+    "explicit",
+    "featured_artists",
+    "contributors",
+    *CREDIT_KEYS,
+)
 CATALOG = (-1, 0)  # where a problem of the whole file sits: before every release
 
 
@@ -98,6 +140,9 @@ class TrackEntry:
     isrc: str | None
     position: int = 0  # 1-based place in the list: names the track when its order is bad
     bad: set[str] = field(default_factory=set)  # fields already reported as malformed
+    change: TrackChange = field(default_factory=TrackChange)  # the store metadata, as given
+    # a field of ``change`` given under another key (a role's names in `contributors`)
+    given_as: dict[str, str] = field(default_factory=dict)
 
     @property
     def where(self) -> int:
@@ -112,6 +157,7 @@ class ReleaseEntry:
     genre: str | None
     cover_art: str | None
     submit: bool
+    change: ReleaseChange = field(default_factory=ReleaseChange)  # the store metadata, as given
     tracks: list[TrackEntry] = field(default_factory=list)
     index: int = 0
     bad: set[str] = field(default_factory=set)  # fields already reported as malformed
@@ -422,13 +468,14 @@ def _json_release(index: int, raw: Any, collector: Collector) -> ReleaseEntry:
         genre=_text(raw, "genre"),
         cover_art=_text(raw, "cover_art"),
         submit=False,
+        change=ReleaseChange(**{key: _text(raw, key) for key in RELEASE_METADATA}),
         index=index,
     )
     at = (index, 0)
     entry.submit = _flag(raw.get("submit", False), entry.label, collector, at, strict=True)
     entry.bad = _check_types(
         raw,
-        ("external_id", "artist_email", "title", "genre", "cover_art"),
+        ("external_id", "artist_email", "title", "genre", "cover_art", *RELEASE_METADATA),
         (entry.label, None, at),
         collector,
     )
@@ -454,9 +501,79 @@ def _json_track(entry: ReleaseEntry, position: int, raw: Any, collector: Collect
     else:
         track.order = order
     where = (entry.label, track.where, (entry.index, track.position))
-    track.bad = _check_types(raw, ("title", "file", "isrc"), where, collector)
+    track.bad = _check_types(raw, ("title", "file", "isrc", "explicit"), where, collector)
+    _json_track_change(raw, track, where, collector)
     _unknown_keys(raw, TRACK_KEYS, where, collector)
     return track
+
+
+def _json_track_change(
+    raw: dict[str, Any], track: TrackEntry, where: Where, collector: Collector
+) -> None:
+    """The track's store metadata: `explicit`, the name lists, and `contributors` (whose
+    names join their role's list, given under the key `contributors`)."""
+    lists = {key: _name_list(raw, key, track, where, collector) for key in NAME_LISTS}
+    for key, names in _contributors(raw, track, where, collector).items():
+        if lists[key] is None:
+            track.given_as[key] = "contributors"
+        lists[key] = [*(lists[key] or []), *names]
+    track.change = TrackChange(explicit=_text(raw, "explicit"), **lists)
+
+
+def _name_list(
+    raw: dict[str, Any], key: str, track: TrackEntry, where: Where, collector: Collector
+) -> list[str] | None:
+    """A list of names (None: not given, or reported as malformed)."""
+    value = raw.get(key)
+    if value is None or (isinstance(value, list) and all(isinstance(n, str) for n in value)):
+        return value
+    label, order, at = where
+    collector.add(label, order, key, f"expected a list of names, got {_kind(value)}", at)
+    track.bad.add(key)
+    return None
+
+
+def _kind(value: Any) -> str:
+    """What a value that should be a list of text is, in a problem."""
+    if isinstance(value, list):
+        return "a list holding " + next(_shown(v) for v in value if not isinstance(v, str))
+    return _shown(value)
+
+
+CONTRIBUTOR = '{"name": text, "role": composer, lyricist or producer}'
+
+
+def _contributors(
+    raw: dict[str, Any], track: TrackEntry, where: Where, collector: Collector
+) -> dict[str, list[str]]:
+    """`contributors`, a list of {"name", "role"}, as each role's names (by CREDIT_KEYS key);
+    every malformed item is reported."""
+    value = raw.get("contributors")
+    label, order, at = where
+    if value is not None and not isinstance(value, list):
+        collector.add(label, order, "contributors", f"expected a list of {CONTRIBUTOR}", at)
+        track.bad.add("contributors")
+        return {}
+    credits: dict[str, list[str]] = {}
+    for n, item in enumerate(value or [], start=1):
+        key = _credit_key(item)
+        if key is None:
+            collector.add(label, order, "contributors", f"item {n} is not {CONTRIBUTOR}", at)
+            track.bad.add("contributors")
+        else:
+            credits.setdefault(key, []).append(item["name"])
+    return credits
+
+
+def _credit_key(item: Any) -> str | None:
+    """The CREDIT_KEYS key of one {"name", "role"} item; None if it is no such item."""
+    if not isinstance(item, dict) or set(item) != {"name", "role"}:
+        return None
+    name, role = item["name"], item["role"]
+    if not isinstance(name, str) or not isinstance(role, str):
+        return None
+    keys = {credit.value: key for key, credit in CREDIT_KEYS.items()}
+    return keys.get(role.strip().lower())
 
 
 def _shown(value: Any) -> str:
@@ -580,16 +697,24 @@ def _csv_row(
                 collector,
                 (len(releases), 0),
             ),
+            change=ReleaseChange(**{c: row.get(c) or None for c in RELEASE_METADATA}),
             index=len(releases),
         )
         releases[key] = entry
-    elif (row.get("genre") or None, row.get("cover_art") or None) != (entry.genre, entry.cover_art):
+    elif (column := _differing_column(row, entry)) is not None:
         collector.on_release(
-            entry, "genre", f"line {line_no} repeats the release with other release columns"
+            entry, column, f"line {line_no} repeats the release with other release columns"
         )
     if not (row.get("track_title") or row.get("file") or row.get("track_order")):
         return  # a release row without a track
     entry.tracks.append(_csv_track(entry, row, line_no, collector))
+
+
+def _differing_column(row: dict[str, str], entry: ReleaseEntry) -> str | None:
+    """The first release column a further row of the release gives otherwise, if any."""
+    kept = {"genre": entry.genre, "cover_art": entry.cover_art}
+    kept |= {c: getattr(entry.change, c) for c in RELEASE_METADATA}
+    return next((c for c, value in kept.items() if (row.get(c) or None) != value), None)
 
 
 def _csv_track(
@@ -602,6 +727,7 @@ def _csv_track(
         row.get("file") or None,
         row.get("isrc") or None,
         len(entry.tracks) + 1,
+        change=_csv_track_change(row),
     )
     if raw_order:
         try:
@@ -617,6 +743,18 @@ def _csv_track(
     return track
 
 
+def _csv_track_change(row: dict[str, str]) -> TrackChange:
+    lists = {column: split_names(row.get(column, "")) for column in NAME_LISTS}
+    return TrackChange(explicit=row.get("explicit") or None, **lists)
+
+
+def split_names(cell: str) -> list[str] | None:
+    """A CSV list cell: names separated by `;`, each stripped (None: the cell is empty)."""
+    if not cell:
+        return None
+    return [name.strip() for name in cell.split(LIST_SEPARATOR) if name.strip()]
+
+
 # --- writing (export) ----------------------------------------------------------------------
 
 
@@ -628,28 +766,77 @@ def render_catalog(document: dict[str, Any], fmt: str) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*CSV_COLUMNS, "status"])
     for release in document["releases"]:
-        head = [
-            release["external_id"] or "",
-            release["artist_email"],
-            release["title"],
-            release["genre"],
-            release["cover_art"] or "",
-            "true" if release["submit"] else "false",
-        ]
-        tracks = release["tracks"] or [None]
-        for track in tracks:
-            tail = (
-                ["", "", "", ""]
-                if track is None
-                else [track["order"], track["title"], track["file"], track["isrc"] or ""]
-            )
-            cells = [*head, *tail, release["status"]]
+        for track in release["tracks"] or [None]:
+            cells = [
+                *_release_cells(release),
+                *_track_cells(track),
+                *_release_metadata_cells(release),
+                *_track_metadata_cells(track),
+                release["status"],
+            ]
             writer.writerow([csv_cell(c) if isinstance(c, str) else c for c in cells])
     return buffer.getvalue()
 
 
-def write_catalog(document: dict[str, Any], path: Path) -> None:
-    """Write atomically next to the target: a reader never sees half a catalog."""
+def _release_cells(release: dict[str, Any]) -> list[Any]:
+    return [
+        release["external_id"] or "",
+        release["artist_email"],
+        release["title"],
+        release["genre"],
+        release["cover_art"] or "",
+        "true" if release["submit"] else "false",
+    ]
+
+
+def _track_cells(track: dict[str, Any] | None) -> list[Any]:
+    if track is None:
+        return ["", "", "", ""]
+    return [track["order"], track["title"], track["file"], track["isrc"] or ""]
+
+
+def _release_metadata_cells(release: dict[str, Any]) -> list[str]:
+    return [release.get(key) or "" for key in RELEASE_METADATA]
+
+
+def _track_metadata_cells(track: dict[str, Any] | None) -> list[str]:
+    if track is None:
+        return [""] * (1 + len(NAME_LISTS))
+    return [track.get("explicit") or "", *map(LIST_SEPARATOR.join, _name_lists(track))]
+
+
+def _name_lists(track: dict[str, Any]) -> list[list[str]]:
+    """An exported track's names by CSV list column: featured artists, then each role's."""
+    credits = track.get("contributors")
+    by_role = [credited(credits, role) for role in CREDIT_KEYS.values()]
+    return [track.get("featured_artists") or [], *by_role]
+
+
+def csv_list_notes(document: dict[str, Any]) -> list[str]:
+    """Names a CSV export cannot keep whole: a `;` in a name separates names in a CSV list
+    cell, so such a name imports back as several (JSON keeps it)."""
+    return [
+        note
+        for release in document["releases"]
+        for track in release["tracks"]
+        for note in _list_notes(release, track)
+    ]
+
+
+def _list_notes(release: dict[str, Any], track: dict[str, Any]) -> list[str]:
+    where = f"{release['external_id'] or release['title']} track {track['order']}"
+    return [
+        f"{where} {column}: '{printable(name)}' has a ';', which separates names in CSV: "
+        "it imports back as several names (export to .json to keep it)"
+        for column, names in zip(NAME_LISTS, _name_lists(track), strict=True)
+        for name in names
+        if LIST_SEPARATOR in name
+    ]
+
+
+def write_catalog(document: dict[str, Any], path: Path) -> list[str]:
+    """Write atomically next to the target: a reader never sees half a catalog. Returns
+    notes on what the file cannot hold as it is (``csv_list_notes``), to tell the user."""
     if path.is_dir():
         raise InvalidInput(f"{path} is a folder: give a file name, e.g. {path / 'catalog.json'}")
     fmt = "csv" if path.suffix.lower() == ".csv" else "json"
@@ -666,3 +853,4 @@ def write_catalog(document: dict[str, Any], path: Path) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    return csv_list_notes(document) if fmt == "csv" else []

@@ -16,7 +16,7 @@ from vwaza_cli.db.bulk import Row, plain_row
 from vwaza_cli.db.models import Track, TrackProcessing, UploadJob
 from vwaza_cli.enums import RENDITIONS
 from vwaza_cli.services import spool, uploads
-from vwaza_cli.services.tracks import TrackFields
+from vwaza_cli.services.tracks import TrackFields, track_values
 from vwaza_cli.settings import Settings
 
 
@@ -24,17 +24,7 @@ def track_row(
     release_id: str, fields: TrackFields, accepted: uploads.Accepted[media.AudioInfo], track_id: str
 ) -> Row:
     """``tracks.new_track``'s row."""
-    return plain_row(
-        Track,
-        id=track_id,
-        release_id=release_id,
-        title=fields.title,
-        audio_file=str(accepted.staged.path),
-        duration=accepted.info.duration,
-        order=fields.order,
-        isrc=fields.isrc,
-        audio_format=accepted.info.format,
-    )
+    return plain_row(Track, **track_values(release_id, fields, accepted, track_id))
 
 
 def processing_row(

@@ -26,6 +26,7 @@ from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.lifecycle import Mover
 from vwaza_cli.services.measurements import warnings_for
+from vwaza_cli.services.metadata import ReleaseChange, checked_release, release_type
 from vwaza_cli.services.text import clean_text
 from vwaza_cli.services.views import release_view, track_view
 
@@ -40,14 +41,29 @@ def mover(actor: Actor) -> Mover:
     return Mover.ADMIN if actor.is_admin else Mover.ARTIST
 
 
-def new_release(artist_id: str, title: str, genre: str, external_id: str | None = None) -> Release:
+def new_release(
+    artist_id: str,
+    title: str,
+    genre: str,
+    external_id: str | None = None,
+    change: ReleaseChange | None = None,
+) -> Release:
     """The one way a Release row is built (`release create` and catalog import)."""
-    return Release(
+    release = Release(
         artist_id=artist_id,
         title=clean_text(title, "title", TITLE_LENGTH),
         genre=clean_text(genre, "genre", GENRE_LENGTH),
         external_id=external_id,
     )
+    if change is not None:
+        apply(release, checked_release(change, {}))
+    return release
+
+
+def apply(row: Release, values: dict[str, Any]) -> None:
+    """Checked values onto the row (Any: each column's own type)."""
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
 def load_release(session: Session, actor: Actor, release_id: str, *, lock: bool = False) -> Release:
@@ -71,9 +87,13 @@ def touch(release: Release) -> None:
 
 
 def create_release(
-    ctx: Context, title: str, genre: str, cover: Path | None = None
+    ctx: Context,
+    title: str,
+    genre: str,
+    cover: Path | None = None,
+    change: ReleaseChange | None = None,
 ) -> dict[str, Any]:
-    release = new_release(current_actor(ctx).id, title, genre)
+    release = new_release(current_actor(ctx).id, title, genre, change=change)
     with ctx.tx() as session:
         session.add(release)
     if cover is None:
@@ -131,6 +151,7 @@ def describe(session: Session, release: Release) -> dict[str, Any]:
     view["warnings"] = [w for track in view["tracks"] for w in track["warnings"]]
     view["problems"] = _processing_problems(view["tracks"])
     view["total_duration"] = round(sum(float(t.duration) for t in tracks), 3)
+    view["release_type"] = str(release_type([float(t.duration) for t in tracks]))
     return view
 
 
@@ -145,17 +166,31 @@ def _processing_problems(tracks: list[dict[str, Any]]) -> list[str]:
 
 
 def edit_release(
-    ctx: Context, release_id: str, title: str | None, genre: str | None
+    ctx: Context,
+    release_id: str,
+    title: str | None,
+    genre: str | None,
+    change: ReleaseChange | None = None,
 ) -> dict[str, Any]:
     actor = current_actor(ctx)
-    if title is None and genre is None:
-        raise InvalidInput("nothing to change: give --title and/or --genre")
+    change = change or ReleaseChange()
+    if title is None and genre is None and not change.given():
+        raise InvalidInput(
+            "nothing to change: give --title, --genre or a store field "
+            "(--upc, --release-date, --label, --p-line, --c-line, --language, ...)"
+        )
     with ctx.tx() as session:
         release = load_editable(session, actor, release_id)
+        dates = {
+            "release_date": release.release_date,
+            "original_release_date": release.original_release_date,
+        }
+        values = checked_release(change, dates)
         if title is not None:
-            release.title = clean_text(title, "title", TITLE_LENGTH)
+            values["title"] = clean_text(title, "title", TITLE_LENGTH)
         if genre is not None:
-            release.genre = clean_text(genre, "genre", GENRE_LENGTH)
+            values["genre"] = clean_text(genre, "genre", GENRE_LENGTH)
+        apply(release, values)
         touch(release)
         return release_view(release)
 
@@ -193,6 +228,8 @@ def _replace_cover(
     jobs.drop_completed_cover_jobs(session, release.id)
     jobs.add_job(session, uploads.cover_job(ctx.settings, job_id, release.id, accepted))
     release.cover_art = str(accepted.staged.path)
+    release.cover_width, release.cover_height = accepted.info.width, accepted.info.height
+    release.cover_sha256 = accepted.staged.sha256
     touch(release)
     return replaced
 

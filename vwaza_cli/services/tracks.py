@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from vwaza_cli.services import spool, uploads
 from vwaza_cli.services.accounts import Actor, current_actor
 from vwaza_cli.services.context import Context
 from vwaza_cli.services.lifecycle import ensure_editable
+from vwaza_cli.services.metadata import TrackChange, checked_track
 from vwaza_cli.services.processing import new_processing
 from vwaza_cli.services.releases import describe, load_editable, load_release, owner_filter, touch
 from vwaza_cli.services.text import clean_text
@@ -71,6 +72,7 @@ class TrackFields:
     title: str
     order: int
     isrc: str | None = None
+    change: TrackChange = field(default_factory=TrackChange)  # the store metadata, as given
 
 
 def new_track(
@@ -79,17 +81,47 @@ def new_track(
     accepted: uploads.Accepted[AudioInfo],
     track_id: str | None = None,
 ) -> Track:
-    """The one way a Track row is built (`track add` and catalog import)."""
-    return Track(
-        id=track_id or new_id(),
-        release_id=release_id,
-        title=fields.title,
-        audio_file=str(accepted.staged.path),
-        duration=accepted.info.duration,
-        order=fields.order,
-        isrc=fields.isrc,
-        audio_format=accepted.info.format,
-    )
+    """The one way a Track row is built (`track add`; catalog import writes its values)."""
+    return Track(**track_values(release_id, fields, accepted, track_id or new_id()))
+
+
+def track_values(
+    release_id: str, fields: TrackFields, accepted: uploads.Accepted[AudioInfo], track_id: str
+) -> dict[str, Any]:
+    """A new track's columns (Any: each column's own type): what the person said, what the
+    file is, the store metadata checked."""
+    return {
+        "id": track_id,
+        "release_id": release_id,
+        "title": fields.title,
+        "audio_file": str(accepted.staged.path),
+        "duration": accepted.info.duration,
+        "order": fields.order,
+        "isrc": fields.isrc,
+        "audio_format": accepted.info.format,
+        "featured_artists": [],
+        "contributors": [],
+        "sample_rate": accepted.info.sample_rate,
+        "lossy": accepted.info.lossy,
+        "audio_sha256": accepted.staged.sha256,
+        **checked_track(fields.change, []),
+    }
+
+
+def _apply(track: Track, values: dict[str, Any]) -> None:
+    """Checked values onto the row (Any: each column's own type)."""
+    for name, value in values.items():
+        setattr(track, name, value)
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """What `track add` was asked, before the order is settled."""
+
+    title: str
+    order: int | None
+    isrc: str | None
+    change: TrackChange
 
 
 def add_track(
@@ -100,6 +132,7 @@ def add_track(
     order: int | None = None,
     isrc: str | None = None,
     progress: Progress | None = None,
+    change: TrackChange | None = None,
 ) -> dict[str, Any]:
     """Check what can be checked, stage the file, then record track and job together;
     ``progress`` is told how the copying and checking of the file go."""
@@ -107,6 +140,8 @@ def add_track(
     path = Path(path)
     title = clean_text(title, "title", TITLE_LENGTH) if title is not None else _default_title(path)
     isrc = normalise_isrc(isrc)
+    change = change or TrackChange()
+    checked_track(change, [])  # refused before the file is copied
     with ctx.tx() as session:
         release = load_release(session, actor, release_id)
         ensure_editable(release)
@@ -114,7 +149,8 @@ def add_track(
     job_id = new_id()
     accepted = uploads.accept_audio(ctx.settings, path, job_id, progress)
     try:
-        view = _record_track(ctx, actor, release_id, job_id, (title, order, isrc), accepted)
+        wanted = _Wanted(title, order, isrc, change)
+        view = _record_track(ctx, actor, release_id, job_id, wanted, accepted)
     except BaseException:
         spool.discard([accepted.staged.path])
         raise
@@ -126,13 +162,13 @@ def _record_track(
     actor: Actor,
     release_id: str,
     job_id: str,
-    wanted: tuple[str, int | None, str | None],
+    wanted: _Wanted,
     accepted: uploads.Accepted[AudioInfo],
 ) -> dict[str, Any]:
-    title, order, isrc = wanted
     with ctx.tx() as session:
         release = load_editable(session, actor, release_id)
-        fields = TrackFields(title, _check_order(session, release.id, order), isrc)
+        order = _check_order(session, release.id, wanted.order)
+        fields = TrackFields(wanted.title, order, wanted.isrc, wanted.change)
         track = new_track(release.id, fields, accepted)
         db.add_track(session, track)
         job = uploads.audio_job(ctx.settings, job_id, release.id, track.id, accepted)
@@ -182,14 +218,20 @@ def edit_track(
     title: str | None,
     isrc: str | None,
     preview_start: float | None = None,
+    change: TrackChange | None = None,
 ) -> dict[str, Any]:
-    """Change a track's title, ISRC or where its preview starts (which remakes the
-    preview: the daemon makes it again from the master)."""
+    """Change a track's title, ISRC, store metadata or where its preview starts (which
+    remakes the preview: the daemon makes it again from the master)."""
     actor = current_actor(ctx)
-    if title is None and isrc is None and preview_start is None:
-        raise InvalidInput("nothing to change: give --title, --isrc and/or --preview-start")
+    change = change or TrackChange()
+    if title is None and isrc is None and preview_start is None and not change.given():
+        raise InvalidInput(
+            "nothing to change: give --title, --isrc, --preview-start or a store field "
+            "(--explicit/--clean/--not-explicit, --featuring, --composer, --lyricist, --producer)"
+        )
     with ctx.tx() as session:
         track, release = _load_track(session, actor, track_id)
+        _apply(track, checked_track(change, list(track.contributors or [])))
         if preview_start is not None:
             _check_preview_start(track, preview_start)
         if title is not None:

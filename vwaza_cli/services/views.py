@@ -5,6 +5,7 @@ Table models are never dumped directly (a password hash must never be printed).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from vwaza_cli.clock import iso
@@ -42,11 +43,32 @@ def release_view(
         "created_at": iso(release.created_at),
         "updated_at": iso(release.updated_at),
         "submitted_at": iso(release.submitted_at),
+        **store_fields(release),
     }
     if artist is not None:
         view["artist_name"] = artist.artist_name
         view["artist_email"] = artist.email
     return view
+
+
+def store_fields(release: Release | ReleaseRow) -> dict[str, Any]:
+    """What the stores require of a release (spec/distribution.md), and what its cover is."""
+    return {
+        "upc": release.upc,
+        "release_date": day(release.release_date),
+        "original_release_date": day(release.original_release_date),
+        "label": release.label,
+        "p_line": release.p_line,
+        "c_line": release.c_line,
+        "language": release.language,
+        "cover_width": release.cover_width,
+        "cover_height": release.cover_height,
+        "cover_sha256": release.cover_sha256,
+    }
+
+
+def day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def track_view(
@@ -73,6 +95,12 @@ def track_view(
         },
         "preview_start": track.preview_start,
         "processing": processing_view(work),
+        "explicit": None if track.explicit is None else str(track.explicit),
+        "featured_artists": list(track.featured_artists or []),
+        "contributors": list(track.contributors or []),
+        "sample_rate": track.sample_rate,
+        "lossy": track.lossy,
+        "audio_sha256": track.audio_sha256,
     }
 
 

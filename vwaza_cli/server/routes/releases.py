@@ -12,6 +12,7 @@ from vwaza_cli.server.deps import Caller
 from vwaza_cli.server.routes import ERRORS, Json, JsonList, Page, upload_sessions
 from vwaza_cli.server.schemas import CoverFromUpload, ReleaseCreate, ReleaseEdit
 from vwaza_cli.services import releases, upload_watch
+from vwaza_cli.services.metadata import release_change_from_json
 from vwaza_cli.services.upload_watch import with_daemon_warning
 
 router = APIRouter(prefix="/releases", tags=["releases"], responses=ERRORS)
@@ -19,7 +20,8 @@ router = APIRouter(prefix="/releases", tags=["releases"], responses=ERRORS)
 
 @router.post("", status_code=201)
 def create(body: ReleaseCreate, ctx: Caller) -> Json:
-    return releases.create_release(ctx, body.title, body.genre)
+    change = release_change_from_json(body.model_dump())
+    return releases.create_release(ctx, body.title, body.genre, change=change)
 
 
 @router.get("")
@@ -40,7 +42,8 @@ def show(release_id: str, ctx: Caller) -> Json:
 
 @router.patch("/{release_id}")
 def edit(release_id: str, body: ReleaseEdit, ctx: Caller) -> Json:
-    return releases.edit_release(ctx, release_id, body.title, body.genre)
+    change = release_change_from_json(body.model_dump())
+    return releases.edit_release(ctx, release_id, body.title, body.genre, change)
 
 
 @router.delete("/{release_id}")

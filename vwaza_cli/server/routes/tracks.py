@@ -12,6 +12,7 @@ from vwaza_cli.server.deps import Caller
 from vwaza_cli.server.routes import ERRORS, Json, JsonList, upload_sessions
 from vwaza_cli.server.schemas import TrackEdit, TrackFromUpload, TrackMove
 from vwaza_cli.services import tracks
+from vwaza_cli.services.metadata import TrackChange, track_change_from_json
 from vwaza_cli.services.upload_watch import with_daemon_warning
 
 router = APIRouter(tags=["tracks"], responses=ERRORS)
@@ -26,14 +27,20 @@ async def add(
     title: str | None = None,
     order: int | None = None,
     isrc: str | None = None,
+    explicit: str | None = None,
+    featured_artists: Annotated[list[str] | None, Query()] = None,
+    composers: Annotated[list[str] | None, Query()] = None,
+    lyricists: Annotated[list[str] | None, Query()] = None,
+    producers: Annotated[list[str] | None, Query()] = None,
 ) -> Json:
     """`track add`: the audio file is the body, written to disk as it arrives; then the same
     checks as on one machine (decode-through), staged and queued before the answer."""
+    change = TrackChange(explicit, featured_artists, composers, lyricists, producers)
     with uploads.received(ctx.settings, filename) as target:
         await uploads.write_body(target, request.stream())
         track = await run_in_threadpool(
             uploads.as_sent,
-            lambda: tracks.add_track(ctx, release_id, target, title, order, isrc),
+            lambda: tracks.add_track(ctx, release_id, target, title, order, isrc, change=change),
             target,
             filename,
         )
@@ -46,7 +53,15 @@ def add_from_upload(release_id: str, body: TrackFromUpload, ctx: Caller) -> Json
     track = upload_sessions.take(
         ctx,
         body.upload,
-        lambda path: tracks.add_track(ctx, release_id, path, body.title, body.order, body.isrc),
+        lambda path: tracks.add_track(
+            ctx,
+            release_id,
+            path,
+            body.title,
+            body.order,
+            body.isrc,
+            change=track_change_from_json(body.model_dump()),
+        ),
     )
     return with_daemon_warning(ctx, track)
 
@@ -63,7 +78,8 @@ def show(track_id: str, ctx: Caller) -> Json:
 
 @router.patch("/tracks/{track_id}")
 def edit(track_id: str, body: TrackEdit, ctx: Caller) -> Json:
-    return tracks.edit_track(ctx, track_id, body.title, body.isrc, body.preview_start)
+    change = track_change_from_json(body.model_dump())
+    return tracks.edit_track(ctx, track_id, body.title, body.isrc, body.preview_start, change)
 
 
 @router.post("/tracks/{track_id}/move")
